@@ -1,0 +1,34 @@
+"""OpenAPI pieces shared by every endpoint: the error shape and its status codes."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+ErrorSerializer = inline_serializer(
+    name="Error",
+    fields={
+        "error": inline_serializer(
+            name="ErrorBody",
+            fields={
+                "code": serializers.CharField(),
+                "message": serializers.CharField(),
+                "details": serializers.DictField(),
+            },
+        )
+    },
+)
+
+
+def _err(text: str) -> OpenApiResponse:
+    return OpenApiResponse(response=ErrorSerializer, description=text)
+
+
+ERROR_RESPONSES = {
+    400: _err("Malformed request"),
+    401: _err("Not authenticated"),
+    403: _err("Token lacks a scope, or the role may not write"),
+    404: _err("Not found, or not visible to the caller"),
+    409: _err("Conflict: illegal transition, concurrent change or duplicate"),
+    422: _err("Well-formed but invalid; field errors in details"),
+}

@@ -1,0 +1,151 @@
+"""The organisation: people, roles, teams, rep profiles, and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import zoneinfo
+
+from django.contrib.auth.models import AbstractUser
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from leadops import clock
+from leadops.roles import Role
+
+
+def validate_time_zone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(f"Unknown time zone {value!r}.") from exc
+
+
+class TeamKind(models.TextChoices):
+    MARKETING = "marketing", "Marketing"
+    SALES = "sales", "Sales"
+    SDR = "sdr", "SDR"
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=16, choices=TeamKind.choices)
+    manager = models.ForeignKey(
+        "leadops.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_teams"
+    )
+    capacity = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Maximum open leads for the whole team (optional)."
+    )
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.SALES_REP)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
+
+    class Meta:
+        ordering = ["username"]
+        indexes = [models.Index(fields=["role"]), models.Index(fields=["team"])]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class RepProfile(models.Model):
+    """Routing facts of a sales rep or SDR: weight, capacity, time zone, availability."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="rep_profile")
+    weight = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+    capacity = models.PositiveIntegerField(default=50, help_text="Maximum open leads owned.")
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["user__username"]
+        constraints = [models.CheckConstraint(condition=models.Q(weight__gte=1), name="rep_weight_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.user} (rep)"
+
+    @property
+    def team(self) -> Team | None:
+        return self.user.team
+
+
+class OutOfOffice(models.Model):
+    rep = models.ForeignKey(RepProfile, on_delete=models.CASCADE, related_name="out_of_office")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="ooo_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rep.user} away {self.starts_at:%Y-%m-%d} - {self.ends_at:%Y-%m-%d}"
+
+
+class Scope(models.TextChoices):
+    LEADS_READ = "leads:read", "Read leads"
+    LEADS_WRITE = "leads:write", "Write leads"
+    EVENTS_WRITE = "events:write", "Write marketing events"
+    TOUCHES_WRITE = "touches:write", "Write touches"
+    REPORTS_READ = "reports:read", "Read reports"
+    ADMIN = "admin", "Administer configuration"
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token. Only its SHA-256 is stored; the raw key is shown once at creation."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=120, blank=True)
+    prefix = models.CharField(max_length=12, help_text="First characters of the key, to recognise it.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    scopes = ArrayField(models.CharField(max_length=32, choices=Scope.choices), default=list)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+    @staticmethod
+    def new_key() -> str:
+        return "lo_" + secrets.token_urlsafe(32)
+
+    def is_usable(self) -> bool:
+        now = clock.now()
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > now
+
+
+class Heartbeat(models.Model):
+    """Last time a worker ran the beat's heartbeat task (shown on /healthz)."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    beat_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.beat_at:%Y-%m-%d %H:%M:%S}"

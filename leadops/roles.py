@@ -1,0 +1,56 @@
+"""Roles of domain.md section 2 and every role check, in one place.
+
+API permissions, HTML views and services all ask these functions; nothing else compares
+role strings.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+
+if TYPE_CHECKING:
+    from leadops.models import User
+
+
+class Role(models.TextChoices):
+    MARKETING_OPS = "marketing_ops", "Marketing ops"
+    SALES_REP = "sales_rep", "Sales rep / SDR"
+    SALES_MANAGER = "sales_manager", "Sales manager"
+    LEADERSHIP = "leadership", "Leadership"
+    ADMIN = "admin", "Admin"
+    INTEGRATOR = "integrator", "Integrator (API client)"
+
+
+SEES_ALL_LEADS = {Role.MARKETING_OPS, Role.LEADERSHIP, Role.ADMIN, Role.INTEGRATOR}
+READ_ONLY = {Role.LEADERSHIP}
+
+
+def role_of(user: User | None) -> str | None:
+    if user is None or not user.is_authenticated:
+        return None
+    if user.is_superuser:
+        return Role.ADMIN
+    return user.role
+
+
+def is_admin(user: User | None) -> bool:
+    return role_of(user) == Role.ADMIN
+
+
+def sees_all_leads(user: User | None) -> bool:
+    return role_of(user) in SEES_ALL_LEADS
+
+
+def may_configure(user: User | None) -> bool:
+    """Users, teams, reps, policies, calendars, routing, scoring: admin only."""
+    return is_admin(user)
+
+
+def may_read_people(user: User | None) -> bool:
+    return role_of(user) is not None
+
+
+def may_browser_login(user: User) -> bool:
+    return user.is_active and role_of(user) != Role.INTEGRATOR

@@ -1,0 +1,19 @@
+"""Tests: real PostgreSQL (embedded by default, DATABASE_URL if set), Celery tasks run eagerly."""
+
+from .base import *  # noqa: F403
+from .base import database_config, env
+
+DEBUG = False
+DATABASES = {"default": database_config()}
+# Eager tasks never touch the broker; the worker test starts a real worker against REDIS_URL or the
+# embedded Redis (see tests/test_worker.py), so the broker URL is resolved lazily there.
+CELERY_BROKER_URL = env("REDIS_URL", "redis://127.0.0.1:1/0")
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}

@@ -1,0 +1,1 @@
+"""Models of scoring (built by its issue)."""

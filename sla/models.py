@@ -1,0 +1,1 @@
+"""Models of sla (built by its issue)."""
