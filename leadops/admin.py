@@ -8,7 +8,7 @@ from leadops.models import ApiToken, Heartbeat, OutOfOffice, RepProfile, Team, U
 class UserAdmin(BaseUserAdmin):
     list_display = ["username", "get_full_name", "email", "role", "team", "is_active"]
     list_filter = ["role", "team", "is_active"]
-    fieldsets = (*BaseUserAdmin.fieldsets, ("LeadOps", {"fields": ["role", "team"]}))
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("LeadOps", {"fields": ["role", "team"]}))
     add_fieldsets = (*BaseUserAdmin.add_fieldsets, ("LeadOps", {"fields": ["role", "team", "email"]}))
 
 

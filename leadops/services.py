@@ -85,7 +85,7 @@ def team_update(*, team: Team, **fields: Any) -> Team:
 
 @transaction.atomic
 def rep_update(
-    *, rep: RepProfile, out_of_office: Iterable[dict[str, dt.datetime]] | None = None, **fields: Any
+    *, rep: RepProfile, out_of_office: Iterable[dict[str, Any]] | None = None, **fields: Any
 ) -> RepProfile:
     """Update a rep's routing facts; ``out_of_office`` (if given) replaces the ranges."""
     rep = RepProfile.objects.select_for_update().get(pk=rep.pk)

@@ -98,6 +98,30 @@ def _postmaster_alive(pgdata: Path) -> tuple[int, int, str] | None:
     return pid, int(lines[3]), lines[4].strip()
 
 
+def _remove_stale_lock_files(pgdata: Path) -> None:
+    """Remove the lock files of a crashed postmaster: ``postmaster.pid`` and its socket's ``.lock``.
+
+    PostgreSQL removes stale lock files itself only when the pid they name no longer exists; a
+    killed postmaster stays a zombie until its parent (often PID 1) reaps it, and until then
+    PostgreSQL refuses to start ("lock file ... already exists"). Files naming a live process are
+    left alone: PostgreSQL decides then.
+    """
+    pidfile = pgdata / "postmaster.pid"
+    try:
+        lines = pidfile.read_text().splitlines()
+        pid = int(lines[0])
+    except (FileNotFoundError, ValueError, IndexError):
+        return
+    try:
+        if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+            return
+    except psutil.NoSuchProcess:
+        pass
+    if len(lines) >= 5 and lines[3].strip() and lines[4].strip():
+        (Path(lines[4].strip()) / f".s.PGSQL.{lines[3].strip()}.lock").unlink(missing_ok=True)
+    pidfile.unlink(missing_ok=True)
+
+
 def ensure_postgres() -> PostgresInfo:
     """Start the embedded PostgreSQL if it is not running, create the database, return how to reach it."""
     try:
@@ -138,6 +162,7 @@ def ensure_postgres() -> PostgresInfo:
 
                 entry = pwd.getpwnam(user)
                 os.chown(sockdir, entry.pw_uid, entry.pw_gid)
+            _remove_stale_lock_files(pgdata)
             port = _free_port(int(os.environ.get("LEADOPS_PG_PORT", "55432")))
             options = (
                 f"-h 127.0.0.1 -p {port} -k {sockdir} -c max_connections=200 -c shared_buffers=256MB"
@@ -227,11 +252,14 @@ def _redis_alive(rdir: Path) -> RedisInfo | None:
         return None
     port = int(portfile.read_text().strip())
     try:
-        if redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=1).ping():
-            return RedisInfo(port=port)
+        # Whatever answers on the recorded port must be *this* directory's server: after a stop,
+        # another data directory's Redis may have taken the port (it must not be reused or shut down).
+        served = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=1).config_get("dir")
     except redis.RedisError:
         return None
-    return None
+    if Path(str(served.get("dir", ""))).resolve() != rdir.resolve():
+        return None
+    return RedisInfo(port=port)
 
 
 def ensure_redis() -> RedisInfo:

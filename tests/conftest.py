@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
 import time_machine
@@ -18,6 +19,8 @@ T0 = dt.datetime(2026, 11, 16, 9, 0, tzinfo=dt.UTC)  # a Monday morning
 
 def pytest_unconfigure(config):
     # Stop the embedded servers if this test run started them (a developer's running app keeps its own).
+    if os.environ.get("LEADOPS_KEEP_STORES"):
+        return
     if "redis" in stack.STARTED:
         stack.stop_redis()
     if "postgres" in stack.STARTED:

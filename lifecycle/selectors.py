@@ -1,0 +1,151 @@
+"""Readers of the lifecycle: who sees which lead, the lead list, the timeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from leadops import roles
+from leadops.models import User
+from leadops.roles import Role
+from leadops.selectors import managed_team_ids
+from lifecycle.models import Lead, MarketingEvent, Opportunity, StageTransition, Touch
+
+DEFAULT_CADENCE_ATTEMPTS = 6
+DEFAULT_CADENCE_DAYS = 14
+
+
+def cadence_required_attempts() -> int:
+    """Attempts needed before a ``requires_cadence`` disqualification (domain.md: 6 in 14 days).
+
+    The SLA policy ``touch_cadence`` (sla app) is the configuration; until a policy exists the
+    domain default applies.
+    """
+    try:
+        from sla.selectors import active_policy_value
+    except ImportError:
+        return DEFAULT_CADENCE_ATTEMPTS
+    return int(active_policy_value("touch_cadence", "required_attempts", DEFAULT_CADENCE_ATTEMPTS))
+
+
+def manages_lead(user: User, lead: Lead) -> bool:
+    """A sales manager answers for leads of their teams (the lead's team, or its owner's team)."""
+    if roles.role_of(user) != Role.SALES_MANAGER:
+        return False
+    teams = managed_team_ids(user)
+    if lead.team_id in teams:
+        return True
+    return lead.owner_id is not None and User.objects.filter(pk=lead.owner_id, team_id__in=teams).exists()
+
+
+def may_own(rep: User, *, manager: User) -> bool:
+    """Can ``manager`` hand a lead to ``rep``? An active sales rep of one of the manager's teams."""
+    if rep.role != Role.SALES_REP or not rep.is_active:
+        return False
+    profile = getattr(rep, "rep_profile", None)
+    if profile is not None and not profile.active:
+        return False
+    if roles.role_of(manager) == Role.ADMIN:
+        return True
+    return rep.team_id in managed_team_ids(manager)
+
+
+def leads_visible_to(user: User) -> QuerySet[Lead]:
+    """domain.md section 2: a rep sees own leads and their team's unassigned queue; a manager their
+    teams' leads; marketing ops, leadership, admins and integrators see all."""
+    qs = Lead.objects.all()
+    if roles.sees_all_leads(user):
+        return qs
+    role = roles.role_of(user)
+    if role == Role.SALES_MANAGER:
+        teams = managed_team_ids(user)
+        return qs.filter(Q(team_id__in=teams) | Q(owner__team_id__in=teams))
+    if role == Role.SALES_REP:
+        queue = Q(owner__isnull=True, team_id=user.team_id) if user.team_id else Q(pk__in=[])
+        return qs.filter(Q(owner=user) | queue)
+    return qs.none()
+
+
+def lead_list(user: User) -> QuerySet[Lead]:
+    return leads_visible_to(user).select_related("owner", "team", "latest_campaign", "disposition")
+
+
+def lead_detail(user: User, lead_id: int) -> Lead | None:
+    return (
+        leads_visible_to(user)
+        .select_related("owner", "team", "account", "latest_campaign", "first_campaign", "disposition")
+        .filter(pk=lead_id)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    kind: str  # transition, event, touch, assignment, opportunity, sla_clock, score
+    occurred_at: dt.datetime
+    cycle: int | None
+    summary: str
+    data: dict[str, Any]
+
+
+def _transition_item(t: StageTransition) -> TimelineItem:
+    reason = t.reason.code if t.reason_id and t.reason else None
+    who = t.actor.username if t.actor_id and t.actor else t.actor_kind
+    text = f"{t.from_stage} → {t.to_stage} by {who}" + (f" ({reason})" if reason else "")
+    return TimelineItem("transition", t.occurred_at, t.cycle, text, {
+        "id": t.pk, "from": t.from_stage, "to": t.to_stage, "actor": t.actor_id, "actor_kind": t.actor_kind,
+        "reason": reason, "trigger": t.trigger, "note": t.note, "override": t.override,
+    })
+
+
+def lead_timeline(lead: Lead) -> list[TimelineItem]:
+    """Everything that happened to a lead, oldest first, across cycles, in a fixed number of queries."""
+    from routing.models import Assignment
+
+    items: list[TimelineItem] = []
+    transitions = list(
+        StageTransition.objects.filter(lead=lead).select_related("actor", "reason").order_by("seq")
+    )
+    items += [_transition_item(t) for t in transitions]
+    # the cycle a timestamped item belongs to: the cycle of the last transition at or before it
+    starts = [(t.occurred_at, t.cycle) for t in transitions]
+
+    def cycle_at(when: dt.datetime) -> int:
+        current = 0
+        for at, cycle in starts:
+            if at <= when:
+                current = cycle
+        return current
+
+    for e in MarketingEvent.objects.filter(lead=lead).select_related("campaign").order_by("occurred_at", "id"):
+        items.append(TimelineItem("event", e.occurred_at, cycle_at(e.occurred_at),
+                                  f"{e.type}" + (f" ({e.campaign.name})" if e.campaign else ""),
+                                  {"id": e.pk, "type": e.type, "campaign": e.campaign_id, "source": e.source,
+                                   "external_id": e.external_id, "properties": e.properties}))
+    for t in Touch.objects.filter(lead=lead).select_related("rep").order_by("occurred_at", "id"):
+        items.append(TimelineItem("touch", t.occurred_at, t.cycle,
+                                  f"{t.channel_id} · {t.outcome_id} by {t.rep.username}",
+                                  {"id": t.pk, "rep": t.rep_id, "channel": t.channel_id, "outcome": t.outcome_id,
+                                   "note": t.note, "counts_as_attempt": t.counts_as_attempt}))
+    for a in Assignment.objects.filter(lead=lead).select_related("rep", "team").order_by("decided_at", "id"):
+        target = a.rep.username if a.rep else (a.team.name if a.team else "queue")
+        items.append(TimelineItem("assignment", a.decided_at, a.cycle, f"assigned to {target} ({a.method})",
+                                  {"id": a.pk, "rep": a.rep_id, "team": a.team_id, "method": a.method,
+                                   "rule": a.rule_name, "previous_rep": a.previous_rep_id, "actor": a.actor_id,
+                                   "candidates": a.candidates, "latency_ms": a.latency_ms, "note": a.note}))
+    for o in Opportunity.objects.filter(lead=lead).order_by("created_at", "id"):
+        items.append(TimelineItem("opportunity", o.created_at, o.cycle, f"opportunity {o.name}: {o.deal_stage}",
+                                  {"id": o.pk, "deal_stage": o.deal_stage, "amount": str(o.amount),
+                                   "currency": o.currency, "close_date": o.close_date.isoformat()}))
+    for provider in TIMELINE_PROVIDERS:
+        items += provider(lead, cycle_at)
+    order = {"transition": 0, "assignment": 1, "opportunity": 2, "event": 3, "touch": 4}
+    items.sort(key=lambda i: (i.occurred_at, order.get(i.kind, 9)))
+    return items
+
+
+# Other apps (scoring, sla) add their rows to the timeline by appending a provider here in ready().
+TIMELINE_PROVIDERS: list[Any] = []

@@ -1,0 +1,342 @@
+"""Every stage change of a lead goes through ``lead_transition``.
+
+It locks the lead, checks the transition table (``lifecycle.state_machine``), checks who may make
+the move and what it requires, writes the append-only history row, stamps the stage timestamp of
+the cycle, updates the lead status, and publishes ``lead.stage_changed`` after commit.
+The action functions below (accept, reject, qualify, ...) are thin: they resolve their inputs
+and call it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from leadops import clock, events, roles
+from leadops.errors import Conflict, Forbidden, IllegalTransition, NotFound, RuleViolation
+from leadops.models import User
+from leadops.roles import Role
+from lifecycle import selectors
+from lifecycle.models import (
+    ActorKind,
+    DispositionKind,
+    DispositionReason,
+    Lead,
+    Opportunity,
+    StageTransition,
+)
+from lifecycle.state_machine import (
+    FUNNEL,
+    SIDE_STAGES,
+    STATUS_ON_ENTRY,
+    By,
+    Move,
+    Requires,
+    Stage,
+    allowed_targets,
+    find_move,
+    starts_new_cycle,
+    timestamp_field,
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: a signed-in user, an API client (a user with the integrator role), or the system."""
+
+    user: User | None
+    kind: str
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(user=None, kind=ActorKind.SYSTEM)
+
+    @classmethod
+    def of(cls, user: User) -> Actor:
+        kind = ActorKind.API_CLIENT if roles.role_of(user) == Role.INTEGRATOR else ActorKind.USER
+        return cls(user=user, kind=kind)
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    lead: Lead
+    transition: StageTransition | None  # None when the lead already stood in the target stage
+    opportunity: Opportunity | None = None
+
+
+REASON_KIND_FOR: dict[Requires, str] = {
+    Requires.REJECTION_REASON: DispositionKind.REJECTION,
+    Requires.RECYCLE_REASON: DispositionKind.RECYCLE,
+    Requires.DISQUALIFICATION_REASON: DispositionKind.DISQUALIFICATION,
+    Requires.LOST_REASON: DispositionKind.CLOSED_LOST,
+}
+BANT_FIELDS = ("budget", "authority", "need", "timeline")
+
+
+def _acting_as(actor: Actor, lead: Lead) -> set[By]:
+    """The table's "who" entries this actor counts as, for this lead."""
+    if actor.kind == ActorKind.SYSTEM or actor.user is None:
+        return {By.SYSTEM}
+    role = roles.role_of(actor.user)
+    acting: set[By] = set()
+    if role == Role.MARKETING_OPS:
+        acting.add(By.MARKETING_OPS)
+    if role == Role.INTEGRATOR:
+        acting.add(By.INTEGRATOR)
+    if role == Role.SALES_MANAGER and selectors.manages_lead(actor.user, lead):
+        acting.add(By.SALES_MANAGER)
+    if role == Role.SALES_REP and lead.owner_id == actor.user.pk:
+        acting.add(By.OWNER_REP)
+    return acting
+
+
+def resolve_reason(code: str | None, kind: str, *, field: str = "reason") -> DispositionReason:
+    if not code:
+        raise RuleViolation("A reason is required.", code="reason_required",
+                            details={"fields": {field: "This field is required."}})
+    reason = DispositionReason.objects.filter(kind=kind, code=code, active=True).first()
+    if reason is None:
+        choices = list(DispositionReason.objects.filter(kind=kind, active=True).values_list("code", flat=True))
+        raise RuleViolation(
+            f"Unknown {kind.replace('_', ' ')} reason {code!r}.", code="unknown_reason",
+            details={"fields": {field: f"Unknown reason; one of: {', '.join(choices)}."}, "allowed": choices},
+        )
+    return reason
+
+
+def _check_requirements(
+    move: Move, lead: Lead, *, actor: Actor, acting: set[By], trigger: str, reason: DispositionReason | None,
+    override: bool, owner: User | None, bant: dict[str, str] | None, opportunity: dict[str, Any] | None,
+) -> None:
+    req = move.requires
+    if req == Requires.COMPANY_OR_TITLE and not (lead.company_name or lead.account_id or lead.title):
+        raise RuleViolation("A lead needs a known company or title.", code="requirement_not_met",
+                            details={"fields": {"company_name": "Company or title required.",
+                                                "title": "Company or title required."}})
+    if req == Requires.HIGH_INTENT_EVENT and trigger != "high_intent_event":
+        raise IllegalTransition(
+            "A disqualified lead re-enters MQL only on a high-intent event.",
+            details={"from": lead.stage, "to": move.target, "allowed": allowed_targets(lead.stage)},
+        )
+    if req == Requires.OWNER:
+        chosen = owner or lead.owner
+        if chosen is None:
+            raise RuleViolation("Accepting needs an owner: the routed rep, or one you choose.",
+                                code="owner_required", details={"fields": {"owner": "This field is required."}})
+        if actor.user is not None and not selectors.may_own(chosen, manager=actor.user):
+            raise RuleViolation("The owner must be an active sales rep of your teams.", code="invalid_owner",
+                                details={"fields": {"owner": "Not an active rep of your teams."}})
+    if req in REASON_KIND_FOR:
+        kind = REASON_KIND_FOR[req]
+        if reason is None or reason.kind != kind:
+            raise RuleViolation(f"A {kind.replace('_', ' ')} reason is required.", code="reason_required",
+                                details={"fields": {"reason": "This field is required."}})
+        if req in (Requires.REJECTION_REASON, Requires.LOST_REASON) and reason.target_stage != move.target:
+            raise RuleViolation(f"Reason {reason.code!r} sends a lead to {reason.target_stage}, not {move.target}.",
+                                code="reason_mismatch", details={"fields": {"reason": "Wrong reason for this move."}})
+        if reason.requires_cadence:
+            _check_cadence(lead, acting=acting, override=override)
+    if req == Requires.BANT:
+        missing = [name for name in BANT_FIELDS if not (bant or {}).get(name, "").strip()]
+        if missing:
+            raise RuleViolation("Qualifying needs budget, authority, need and timeline recorded.",
+                                code="bant_incomplete",
+                                details={"fields": {name: "This field is required." for name in missing}})
+    if req == Requires.OPPORTUNITY:
+        amount = (opportunity or {}).get("amount")
+        if amount is None or not isinstance(amount, Decimal | int) or Decimal(amount) < 0:
+            raise RuleViolation("Converting needs an opportunity amount of 0 or more.", code="invalid_opportunity",
+                                details={"fields": {"amount": "A number of 0 or more is required."}})
+        if not isinstance((opportunity or {}).get("close_date"), dt.date):
+            raise RuleViolation("Converting needs a close date.", code="invalid_opportunity",
+                                details={"fields": {"close_date": "This field is required."}})
+
+
+def _check_cadence(lead: Lead, *, acting: set[By], override: bool) -> None:
+    required = selectors.cadence_required_attempts()
+    if lead.touch_attempts >= required:
+        return
+    progress = f"{lead.touch_attempts} of {required} attempts"
+    if override and By.SALES_MANAGER in acting:
+        return
+    if override:
+        message = f"Only a sales manager may override the touch cadence ({progress})."
+    else:
+        message = f"The touch cadence is not met: {progress}. A sales manager may override."
+    raise RuleViolation(message, code="cadence_not_met",
+                        details={"attempts": lead.touch_attempts, "required": required, "progress": progress,
+                                 "fields": {"reason": progress}})
+
+
+def _start_cycle(lead: Lead) -> None:
+    lead.recycle_count += 1
+    for stage in (*FUNNEL, *SIDE_STAGES):
+        if stage not in (Stage.SUBSCRIBER, Stage.LEAD):
+            setattr(lead, timestamp_field(stage), None)
+    lead.touch_attempts = 0
+    lead.first_attempt_at = None
+    lead.last_touch_at = None
+    lead.disposition = None
+    lead.disposition_note = ""
+    lead.owner = None
+    lead.team = None
+    lead.assigned_at = None
+    lead.high_intent = False
+    for name in BANT_FIELDS:
+        setattr(lead, name, "")
+
+
+def lead_transition(
+    *,
+    lead_id: int,
+    to: str,
+    actor: Actor,
+    trigger: str = "",
+    reason: DispositionReason | None = None,
+    note: str = "",
+    override: bool = False,
+    owner: User | None = None,
+    bant: dict[str, str] | None = None,
+    opportunity: dict[str, Any] | None = None,
+    expected_stage: str | None = None,
+) -> TransitionResult:
+    """Move a lead to ``to``; the one writer of stages. See the module docstring.
+
+    ``expected_stage`` (from a page the user opened earlier) turns a move on a lead that changed
+    meanwhile into a 409 ``stale`` instead of acting on a state the user never saw.
+    """
+    if to not in Stage.values:
+        raise RuleViolation(f"Unknown stage {to!r}.", code="unknown_stage",
+                            details={"fields": {"to": f"One of: {', '.join(Stage.values)}."}})
+    now = clock.now()
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
+        if lead is None:
+            raise NotFound("No such lead.")
+        if expected_stage is not None and lead.stage != expected_stage:
+            raise Conflict("This lead changed since you opened it.", code="stale",
+                           details={"stage": lead.stage, "expected": expected_stage})
+        if lead.stage == to:
+            return TransitionResult(lead=lead, transition=None)
+        move = find_move(lead.stage, to)
+        if move is None:
+            raise IllegalTransition(
+                f"A lead cannot move from {lead.stage} to {to}.",
+                details={"from": lead.stage, "to": to, "allowed": allowed_targets(lead.stage)},
+            )
+        acting = _acting_as(actor, lead)
+        if not acting & move.by:
+            who = ", ".join(sorted(str(b).replace("_", " ") for b in move.by))
+            raise Forbidden(f"Moving a lead from {lead.stage} to {to} is for: {who}.", code="not_allowed",
+                            details={"from": lead.stage, "to": to, "who": sorted(str(b) for b in move.by)})
+        _check_requirements(move, lead, actor=actor, acting=acting, trigger=trigger, reason=reason,
+                            override=override, owner=owner, bant=bant, opportunity=opportunity)
+        source = lead.stage
+        if starts_new_cycle(source, to):
+            _start_cycle(lead)
+        lead.stage = to
+        lead.status = STATUS_ON_ENTRY[Stage(to)]
+        setattr(lead, timestamp_field(to), now)
+        if reason is not None:
+            lead.disposition = reason
+            lead.disposition_note = note
+        if move.requires == Requires.OWNER:
+            chosen = owner or lead.owner
+            if chosen is not None and chosen.pk != lead.owner_id:
+                lead.owner = chosen
+                lead.team_id = chosen.team_id
+                lead.assigned_at = now
+        if move.requires == Requires.BANT and bant:
+            for name in BANT_FIELDS:
+                setattr(lead, name, bant[name].strip())
+        if trigger == "high_intent_event":
+            lead.high_intent = True
+        opp = None
+        if move.requires == Requires.OPPORTUNITY and opportunity is not None:
+            opp = Opportunity.objects.create(
+                lead=lead, account=lead.account, owner=lead.owner,
+                name=opportunity.get("name") or f"{lead.company_name or lead.email} - new business",
+                amount=opportunity["amount"], currency=opportunity.get("currency") or "USD",
+                close_date=opportunity["close_date"], cycle=lead.recycle_count, created_at=now,
+            )
+        lead.transition_count += 1
+        lead.updated_at = now
+        try:
+            with transaction.atomic():
+                transition = StageTransition.objects.create(
+                    lead=lead, seq=lead.transition_count, cycle=lead.recycle_count, from_stage=source, to_stage=to,
+                    actor_kind=actor.kind, actor=actor.user, reason=reason, trigger=trigger or move.action,
+                    note=note, override=override and reason is not None and reason.requires_cadence,
+                    occurred_at=now,
+                )
+        except IntegrityError as exc:  # the (lead, seq) constraint: a concurrent writer got there first
+            raise Conflict("This lead was changed by someone else at the same moment; try again.",
+                           code="concurrent_change") from exc
+        lead.save()
+        data = {"from": source, "to": to, "cycle": lead.recycle_count, "trigger": transition.trigger,
+                "reason": reason.code if reason else None, "override": transition.override,
+                "actor": actor.user.pk if actor.user else None, "transition_id": transition.pk}
+        events.publish(events.DomainEvent("lead.stage_changed", now, lead.pk, data))
+        if to == Stage.MQL:
+            events.publish(events.DomainEvent("lead.mql", now, lead.pk, data))
+        if transition.override:
+            events.publish(events.DomainEvent("lead.cadence_override", now, lead.pk, data))
+    return TransitionResult(lead=lead, transition=transition, opportunity=opp)
+
+
+# --- the actions of api.md ------------------------------------------------------------------------
+
+
+def lead_promote(*, lead_id: int, to: str, actor: Actor, note: str = "", trigger: str = "",
+                 expected_stage: str | None = None) -> TransitionResult:
+    """Marketing ops' (or the system's) move forward: subscriber -> lead, or -> MQL."""
+    if to not in (Stage.LEAD, Stage.MQL):
+        raise RuleViolation("Promote moves a lead to 'lead' or 'mql'.", code="invalid_target",
+                            details={"fields": {"to": "One of: lead, mql."}})
+    return lead_transition(lead_id=lead_id, to=to, actor=actor, note=note, trigger=trigger or "promote",
+                           expected_stage=expected_stage)
+
+
+def lead_accept(*, lead_id: int, actor: Actor, owner: User | None = None, note: str = "",
+                expected_stage: str | None = None) -> TransitionResult:
+    return lead_transition(lead_id=lead_id, to=Stage.SAL, actor=actor, owner=owner, note=note, trigger="accept",
+                           expected_stage=expected_stage)
+
+
+def lead_reject(*, lead_id: int, actor: Actor, reason_code: str, note: str = "",
+                expected_stage: str | None = None) -> TransitionResult:
+    reason = resolve_reason(reason_code, DispositionKind.REJECTION)
+    return lead_transition(lead_id=lead_id, to=reason.target_stage, actor=actor, reason=reason, note=note,
+                           trigger="reject", expected_stage=expected_stage)
+
+
+def lead_qualify(*, lead_id: int, actor: Actor, bant: dict[str, str], note: str = "",
+                 expected_stage: str | None = None) -> TransitionResult:
+    return lead_transition(lead_id=lead_id, to=Stage.SQL, actor=actor, bant=bant, note=note, trigger="qualify",
+                           expected_stage=expected_stage)
+
+
+def lead_disqualify(*, lead_id: int, actor: Actor, reason_code: str, note: str = "", override: bool = False,
+                    expected_stage: str | None = None) -> TransitionResult:
+    reason = resolve_reason(reason_code, DispositionKind.DISQUALIFICATION)
+    return lead_transition(lead_id=lead_id, to=Stage.DISQUALIFIED, actor=actor, reason=reason, note=note,
+                           override=override, trigger="disqualify", expected_stage=expected_stage)
+
+
+def lead_recycle(*, lead_id: int, actor: Actor, reason_code: str, note: str = "",
+                 expected_stage: str | None = None) -> TransitionResult:
+    reason = resolve_reason(reason_code, DispositionKind.RECYCLE)
+    return lead_transition(lead_id=lead_id, to=Stage.NURTURE, actor=actor, reason=reason, note=note,
+                           trigger="recycle", expected_stage=expected_stage)
+
+
+def lead_convert(*, lead_id: int, actor: Actor, amount: Decimal, close_date: dt.date, currency: str = "USD",
+                 name: str = "", expected_stage: str | None = None) -> TransitionResult:
+    return lead_transition(
+        lead_id=lead_id, to=Stage.OPPORTUNITY, actor=actor, trigger="convert", expected_stage=expected_stage,
+        opportunity={"amount": amount, "close_date": close_date, "currency": currency, "name": name},
+    )
