@@ -39,6 +39,7 @@ from lifecycle.state_machine import (
     Stage,
     allowed_targets,
     find_move,
+    moves_from,
     starts_new_cycle,
     timestamp_field,
 )
@@ -203,8 +204,12 @@ def lead_transition(
     bant: dict[str, str] | None = None,
     opportunity: dict[str, Any] | None = None,
     expected_stage: str | None = None,
+    action: str | None = None,
 ) -> TransitionResult:
     """Move a lead to ``to``; the one writer of stages. See the module docstring.
+
+    ``action`` (accept, reject, ...) pins the move to that row of the table: a reject that arrives
+    after the lead was accepted is refused (409), not read as a disqualification of the SAL.
 
     ``expected_stage`` (from a page the user opened earlier) turns a move on a lead that changed
     meanwhile into a 409 ``stale`` instead of acting on a state the user never saw.
@@ -223,10 +228,13 @@ def lead_transition(
         if lead.stage == to:
             return TransitionResult(lead=lead, transition=None)
         move = find_move(lead.stage, to)
-        if move is None:
+        if move is None or (action is not None and move.action != action):
             raise IllegalTransition(
-                f"A lead cannot move from {lead.stage} to {to}.",
-                details={"from": lead.stage, "to": to, "allowed": allowed_targets(lead.stage)},
+                f"A lead cannot move from {lead.stage} to {to}"
+                + (f" by {action}." if action else ".") + f" Allowed from {lead.stage}: "
+                + (", ".join(allowed_targets(lead.stage)) or "nothing") + ".",
+                details={"from": lead.stage, "to": to, "allowed": allowed_targets(lead.stage),
+                         "allowed_actions": sorted({m.action for m in moves_from(lead.stage)})},
             )
         acting = _acting_as(actor, lead)
         if not acting & move.by:
@@ -298,45 +306,47 @@ def lead_promote(*, lead_id: int, to: str, actor: Actor, note: str = "", trigger
         raise RuleViolation("Promote moves a lead to 'lead' or 'mql'.", code="invalid_target",
                             details={"fields": {"to": "One of: lead, mql."}})
     return lead_transition(lead_id=lead_id, to=to, actor=actor, note=note, trigger=trigger or "promote",
-                           expected_stage=expected_stage)
+                           expected_stage=expected_stage, action="promote")
 
 
 def lead_accept(*, lead_id: int, actor: Actor, owner: User | None = None, note: str = "",
                 expected_stage: str | None = None) -> TransitionResult:
     return lead_transition(lead_id=lead_id, to=Stage.SAL, actor=actor, owner=owner, note=note, trigger="accept",
-                           expected_stage=expected_stage)
+                           expected_stage=expected_stage, action="accept")
 
 
 def lead_reject(*, lead_id: int, actor: Actor, reason_code: str, note: str = "",
                 expected_stage: str | None = None) -> TransitionResult:
     reason = resolve_reason(reason_code, DispositionKind.REJECTION)
     return lead_transition(lead_id=lead_id, to=reason.target_stage, actor=actor, reason=reason, note=note,
-                           trigger="reject", expected_stage=expected_stage)
+                           trigger="reject", expected_stage=expected_stage, action="reject")
 
 
 def lead_qualify(*, lead_id: int, actor: Actor, bant: dict[str, str], note: str = "",
                  expected_stage: str | None = None) -> TransitionResult:
     return lead_transition(lead_id=lead_id, to=Stage.SQL, actor=actor, bant=bant, note=note, trigger="qualify",
-                           expected_stage=expected_stage)
+                           expected_stage=expected_stage, action="qualify")
 
 
 def lead_disqualify(*, lead_id: int, actor: Actor, reason_code: str, note: str = "", override: bool = False,
                     expected_stage: str | None = None) -> TransitionResult:
     reason = resolve_reason(reason_code, DispositionKind.DISQUALIFICATION)
     return lead_transition(lead_id=lead_id, to=Stage.DISQUALIFIED, actor=actor, reason=reason, note=note,
-                           override=override, trigger="disqualify", expected_stage=expected_stage)
+                           override=override, trigger="disqualify", expected_stage=expected_stage,
+                           action="disqualify")
 
 
 def lead_recycle(*, lead_id: int, actor: Actor, reason_code: str, note: str = "",
                  expected_stage: str | None = None) -> TransitionResult:
     reason = resolve_reason(reason_code, DispositionKind.RECYCLE)
     return lead_transition(lead_id=lead_id, to=Stage.NURTURE, actor=actor, reason=reason, note=note,
-                           trigger="recycle", expected_stage=expected_stage)
+                           trigger="recycle", expected_stage=expected_stage, action="recycle")
 
 
 def lead_convert(*, lead_id: int, actor: Actor, amount: Decimal, close_date: dt.date, currency: str = "USD",
                  name: str = "", expected_stage: str | None = None) -> TransitionResult:
     return lead_transition(
         lead_id=lead_id, to=Stage.OPPORTUNITY, actor=actor, trigger="convert", expected_stage=expected_stage,
+        action="convert",
         opportunity={"amount": amount, "close_date": close_date, "currency": currency, "name": name},
     )
