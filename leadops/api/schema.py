@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
@@ -32,3 +33,14 @@ ERROR_RESPONSES = {
     409: _err("Conflict: illegal transition, concurrent change or duplicate"),
     422: _err("Well-formed but invalid; field errors in details"),
 }
+
+
+class TokenAuthScheme(OpenApiAuthenticationExtension):
+    """Documents ``Authorization: Token <key>`` in the schema."""
+
+    target_class = "leadops.api.auth.TokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "Token-based authentication: `Token <key>` (keys are issued once, stored hashed)."}

@@ -128,3 +128,16 @@ def test_an_integrator_may_promote_a_subscriber_with_a_title_and_convert_an_sql(
     result = services.lead_convert(lead_id=lead.pk, actor=Actor.of(org.integrator), amount=Decimal("900"),
                                    close_date=dt.date(2027, 2, 1))
     assert result.lead.stage == "opportunity" and result.opportunity.amount == Decimal("900")
+
+
+def test_start_up_check_fails_when_a_stage_has_no_move(monkeypatch):
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    from lifecycle import state_machine
+
+    call_command("check")  # the real table passes
+    trimmed = tuple(m for m in state_machine.TABLE if Stage.CUSTOMER not in (m.target, *m.sources))
+    monkeypatch.setattr(state_machine, "TABLE", trimmed)
+    with pytest.raises(SystemCheckError, match="stage customer appears in no move"):
+        call_command("check")
