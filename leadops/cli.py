@@ -2,7 +2,6 @@
 
     leadops up [--demo] [--port 8000] [--keep-stores]   migrations, web (gunicorn), worker, beat
     leadops down                                        stop the embedded PostgreSQL and Redis
-    leadops status                                      what runs, where
 
 Without DATABASE_URL / REDIS_URL the embedded PostgreSQL and Redis under ``.leadops/`` are
 started (or found running) first. Ctrl-C stops every child process group, then the embedded

@@ -43,8 +43,10 @@ def touch_log(
         touch = Touch.objects.create(lead=lead, rep=rep, channel=channel_row, outcome=outcome_row,
                                      occurred_at=occurred_at, note=note, counts_as_attempt=counts,
                                      cycle=lead.recycle_count, created_at=now)
+        # Attempts count for the current cycle only: from the moment the lead became MQL (outreach before
+        # that is kept on the timeline but is neither speed to lead nor cadence).
         cycle_start = lead.became_mql_at
-        in_cycle = cycle_start is None or occurred_at >= cycle_start
+        in_cycle = cycle_start is not None and occurred_at >= cycle_start
         if counts and in_cycle:
             lead.touch_attempts += 1
             if lead.first_attempt_at is None or occurred_at < lead.first_attempt_at:

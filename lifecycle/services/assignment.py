@@ -16,13 +16,21 @@ from routing.models import Assignment, AssignmentMethod
 CLOSED_STAGES = {Stage.CUSTOMER, Stage.DISQUALIFIED, Stage.NURTURE}
 
 
-def lead_assign(*, lead_id: int, owner_id: int, actor: User, note: str = "") -> Assignment:
-    """A manager (or admin) hands a lead to another rep; the ledger keeps both owners."""
+def lead_assign(*, lead_id: int, owner_id: int, actor: User, note: str = "",
+                expected_stage: str | None = None) -> Assignment:
+    """A manager (or admin) hands a lead to another rep; the ledger keeps both owners.
+
+    ``expected_stage`` (the stage the caller saw) turns a reassignment of a lead that moved
+    meanwhile into a 409 ``stale``, as for the transitions.
+    """
     now = clock.now()
     with transaction.atomic():
         lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
         if lead is None:
             raise NotFound("No such lead.")
+        if expected_stage is not None and lead.stage != expected_stage:
+            raise Conflict("This lead changed since you opened it.", code="stale",
+                           details={"stage": lead.stage, "expected": expected_stage})
         role = roles.role_of(actor)
         if role != Role.ADMIN and not (role == Role.SALES_MANAGER and selectors.manages_lead(actor, lead)):
             raise Forbidden("Only a manager of the lead's team may reassign it.", code="not_allowed")

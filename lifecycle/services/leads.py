@@ -29,10 +29,14 @@ EDITABLE_FIELDS = (
 )
 
 _SENIORITY_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    (Seniority.CXO, re.compile(r"\b(chief|ceo|cto|cfo|coo|cmo|cio|ciso|cro|founder|owner|president)\b", re.I)),
-    (Seniority.VP, re.compile(r"\b(vp|vice[- ]president|svp|evp)\b", re.I)),
+    # supporting roles first: "Assistant to the CEO" is not the CEO, a "Lead Generation Specialist" no manager
+    (Seniority.INDIVIDUAL, re.compile(r"\b(assistant|associate|coordinator|specialist|intern|analyst)\b", re.I)),
+    (Seniority.VP, re.compile(r"\b(vp|vice[- ]president|svp|evp|avp)\b", re.I)),
+    (Seniority.CXO, re.compile(
+        r"\b(chief|ceo|cto|cfo|coo|cmo|cio|ciso|cro|founder|co-?founder|president|managing director)\b"
+        r"|^\s*(co-?)?owner\s*$|\bbusiness owner\b", re.I)),
     (Seniority.DIRECTOR, re.compile(r"\b(director|head of|head)\b", re.I)),
-    (Seniority.MANAGER, re.compile(r"\b(manager|lead|supervisor)\b", re.I)),
+    (Seniority.MANAGER, re.compile(r"\b(manager|team lead|supervisor)\b", re.I)),
 ]
 
 

@@ -33,6 +33,7 @@ from lifecycle.state_machine import (
     FUNNEL,
     SIDE_STAGES,
     STATUS_ON_ENTRY,
+    TABLE,
     By,
     Move,
     Requires,
@@ -140,7 +141,7 @@ def _check_requirements(
             raise RuleViolation(f"Reason {reason.code!r} sends a lead to {reason.target_stage}, not {move.target}.",
                                 code="reason_mismatch", details={"fields": {"reason": "Wrong reason for this move."}})
         if reason.requires_cadence:
-            _check_cadence(lead, acting=acting, override=override)
+            return _check_cadence(lead, acting=acting, override=override)
     if req == Requires.BANT:
         missing = [name for name in BANT_FIELDS if not (bant or {}).get(name, "").strip()]
         if missing:
@@ -155,15 +156,17 @@ def _check_requirements(
         if not isinstance((opportunity or {}).get("close_date"), dt.date):
             raise RuleViolation("Converting needs a close date.", code="invalid_opportunity",
                                 details={"fields": {"close_date": "This field is required."}})
+    return False
 
 
-def _check_cadence(lead: Lead, *, acting: set[By], override: bool) -> None:
+def _check_cadence(lead: Lead, *, acting: set[By], override: bool) -> bool:
+    """Refuse unless the cadence is met; returns True when a manager's override let the move through."""
     required = selectors.cadence_required_attempts()
     if lead.touch_attempts >= required:
-        return
+        return False
     progress = f"{lead.touch_attempts} of {required} attempts"
     if override and By.SALES_MANAGER in acting:
-        return
+        return True
     if override:
         message = f"Only a sales manager may override the touch cadence ({progress})."
     else:
@@ -226,7 +229,7 @@ def lead_transition(
             raise Conflict("This lead changed since you opened it.", code="stale",
                            details={"stage": lead.stage, "expected": expected_stage})
         if lead.stage == to:
-            return TransitionResult(lead=lead, transition=None)
+            return _already_there(lead, to=to, actor=actor, reason=reason)
         move = find_move(lead.stage, to)
         if move is None or (action is not None and move.action != action):
             raise IllegalTransition(
@@ -241,8 +244,8 @@ def lead_transition(
             who = ", ".join(sorted(str(b).replace("_", " ") for b in move.by))
             raise Forbidden(f"Moving a lead from {lead.stage} to {to} is for: {who}.", code="not_allowed",
                             details={"from": lead.stage, "to": to, "who": sorted(str(b) for b in move.by)})
-        _check_requirements(move, lead, actor=actor, acting=acting, trigger=trigger, reason=reason,
-                            override=override, owner=owner, bant=bant, opportunity=opportunity)
+        overridden = _check_requirements(move, lead, actor=actor, acting=acting, trigger=trigger, reason=reason,
+                                         override=override, owner=owner, bant=bant, opportunity=opportunity)
         source = lead.stage
         if starts_new_cycle(source, to):
             _start_cycle(lead)
@@ -252,12 +255,11 @@ def lead_transition(
         if reason is not None:
             lead.disposition = reason
             lead.disposition_note = note
+        assignment = None
         if move.requires == Requires.OWNER:
             chosen = owner or lead.owner
             if chosen is not None and chosen.pk != lead.owner_id:
-                lead.owner = chosen
-                lead.team_id = chosen.team_id
-                lead.assigned_at = now
+                assignment = _record_owner_choice(lead, chosen, actor=actor, now=now)
         if move.requires == Requires.BANT and bant:
             for name in BANT_FIELDS:
                 setattr(lead, name, bant[name].strip())
@@ -278,7 +280,7 @@ def lead_transition(
                 transition = StageTransition.objects.create(
                     lead=lead, seq=lead.transition_count, cycle=lead.recycle_count, from_stage=source, to_stage=to,
                     actor_kind=actor.kind, actor=actor.user, reason=reason, trigger=trigger or move.action,
-                    note=note, override=override and reason is not None and reason.requires_cadence,
+                    note=note, override=overridden,
                     occurred_at=now,
                 )
         except IntegrityError as exc:  # the (lead, seq) constraint: a concurrent writer got there first
@@ -293,7 +295,43 @@ def lead_transition(
             events.publish(events.DomainEvent("lead.mql", now, lead.pk, data))
         if transition.override:
             events.publish(events.DomainEvent("lead.cadence_override", now, lead.pk, data))
+        if assignment is not None:
+            events.publish(events.DomainEvent("lead.assigned", now, lead.pk, {
+                "assignment_id": assignment.pk, "rep": assignment.rep_id, "previous_rep": assignment.previous_rep_id,
+                "method": assignment.method}))
     return TransitionResult(lead=lead, transition=transition, opportunity=opp)
+
+
+def _already_there(lead: Lead, *, to: str, actor: Actor, reason: DispositionReason | None) -> TransitionResult:
+    """A move to the stage the lead already stands in writes nothing. It is a quiet success for a repeat of
+    the same decision (two accepts), but a different decision (another reason) is a conflict, and someone who
+    could never make a move into this stage is refused as usual."""
+    may = set().union(*(m.by for m in TABLE if m.target == to))
+    if not _acting_as(actor, lead) & may:
+        raise Forbidden(f"Moving a lead to {to} is not for you.", code="not_allowed", details={"to": to})
+    if reason is not None and lead.disposition_id != reason.pk:
+        current = lead.disposition.code if lead.disposition_id and lead.disposition else None
+        raise Conflict(f"This lead is already in {to}" + (f" (reason {current})." if current else "."),
+                       code="already_in_stage", details={"stage": lead.stage, "reason": current})
+    return TransitionResult(lead=lead, transition=None)
+
+
+def _record_owner_choice(lead: Lead, chosen: User, *, actor: Actor, now: dt.datetime) -> Any:
+    """A manager choosing another owner on acceptance: written to the assignment ledger like any reassignment.
+    The first-contact receipt (assigned_at) is kept when the lead was already assigned."""
+    from routing.models import Assignment, AssignmentMethod
+
+    latency = int((now - lead.became_mql_at).total_seconds() * 1000) if lead.became_mql_at else None
+    assignment = Assignment.objects.create(
+        lead=lead, rep=chosen, team_id=chosen.team_id, previous_rep_id=lead.owner_id,
+        method=AssignmentMethod.ACCEPT, actor=actor.user, cycle=lead.recycle_count, decided_at=now,
+        latency_ms=latency,
+    )
+    lead.owner = chosen
+    lead.team_id = chosen.team_id
+    if lead.assigned_at is None:
+        lead.assigned_at = now
+    return assignment
 
 
 # --- the actions of api.md ------------------------------------------------------------------------

@@ -180,7 +180,9 @@ def test_accounts_match_by_domain_and_free_mail_never_makes_one(org):
 
 def test_seniority_is_derived_from_the_title(org):
     cases = {"VP Marketing": "vp", "Chief Revenue Officer": "cxo", "Director of Sales": "director",
-             "Sales Manager": "manager", "Account Executive": "individual"}
+             "Sales Manager": "manager", "Account Executive": "individual", "Vice President of Sales": "vp",
+             "Product Owner": "individual", "Assistant to the CEO": "individual", "Owner": "cxo",
+             "Lead Generation Specialist": "individual", "Co-Founder & CTO": "cxo"}
     for title, expected in cases.items():
         assert services.lead_create(email=f"{expected}{len(title)}@corp.example", title=title).seniority == expected
 
@@ -226,3 +228,41 @@ def test_reassignment_keeps_both_owners_in_the_ledger(org):
     inactive.rep_profile.save()
     with pytest.raises(Conflict):
         services.lead_assign(lead_id=lead.pk, owner_id=inactive.pk, actor=org.manager_east)
+
+
+def test_choosing_another_owner_on_acceptance_is_in_the_ledger_and_keeps_the_receipt_time(org):
+    lead = walk(org, "mql")
+    assigned_at = Lead.objects.get(pk=lead.pk).assigned_at
+    lead = services.lead_accept(lead_id=lead.pk, actor=Actor.of(org.manager_east), owner=org.rep_east2).lead
+    assert lead.owner == org.rep_east2 and lead.assigned_at == assigned_at
+    last = lead.assignments.order_by("-id").first()
+    assert (last.method, last.rep, last.previous_rep) == ("accept", org.rep_east2, org.rep_east)
+
+
+def test_an_override_is_recorded_only_when_the_cadence_was_really_overridden(org, clock):
+    lead = walk(org, "sal")
+    log_attempts(lead, org.rep_east, 6, clock)
+    result = services.lead_disqualify(lead_id=lead.pk, actor=Actor.of(org.manager_east),
+                                      reason_code="unresponsive", override=True)
+    assert result.transition.override is False
+
+
+def test_a_second_different_decision_on_the_same_lead_is_a_conflict(org):
+    lead = walk(org, "mql")
+    mgr = Actor.of(org.manager_east)
+    services.lead_reject(lead_id=lead.pk, actor=mgr, reason_code="missing_data")
+    with pytest.raises(Conflict) as err:
+        services.lead_reject(lead_id=lead.pk, actor=mgr, reason_code="insufficient_budget")
+    assert err.value.code == "already_in_stage"
+    assert services.lead_reject(lead_id=lead.pk, actor=mgr, reason_code="missing_data").transition is None
+    assert Lead.objects.get(pk=lead.pk).disposition.code == "missing_data"
+
+
+def test_touches_before_the_lead_became_mql_are_not_attempts_of_the_cycle(org, clock):
+    lead = walk(org, "lead")
+    services.touch_log(lead_id=lead.pk, rep=org.rep_east, channel="call", outcome="attempted",
+                       occurred_at=dt.datetime(2026, 11, 16, 8, tzinfo=dt.UTC))
+    clock.shift(dt.timedelta(hours=1))
+    services.lead_promote(lead_id=lead.pk, to="mql", actor=Actor.of(org.mops))
+    lead.refresh_from_db()
+    assert lead.touch_attempts == 0 and lead.first_attempt_at is None
