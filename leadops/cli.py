@@ -115,14 +115,18 @@ def cmd_up(opts: argparse.Namespace) -> int:
     embedded: list[str] = []
     started = time.monotonic()
     try:
+        # Stop on exit only what this launcher started: stores found running (another `up`, or a
+        # `--keep-stores` run) are left as they were.
         if not env.get("DATABASE_URL"):
             info = stack.ensure_postgres()
             env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{info.port}/leadops"
-            embedded.append("postgres")
+            if "postgres" in stack.STARTED:
+                embedded.append("postgres")
             _say(f"embedded PostgreSQL ready on 127.0.0.1:{info.port} (data in {info.pgdata})")
         if not env.get("REDIS_URL"):
             env["REDIS_URL"] = stack.ensure_redis().url
-            embedded.append("redis")
+            if "redis" in stack.STARTED:
+                embedded.append("redis")
             _say(f"embedded Redis ready at {env['REDIS_URL']}")
     except stack.StackError as exc:
         print(f"leadops: {exc}", file=sys.stderr)

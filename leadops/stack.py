@@ -244,6 +244,15 @@ def _redis_binary() -> str:
     return binary
 
 
+def _redis_client(port: int):
+    """A client that fails at once when nothing listens (redis-py's default retries for ~4 s)."""
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=1, retry=Retry(NoBackoff(), 0))
+
+
 def _redis_alive(rdir: Path) -> RedisInfo | None:
     import redis
 
@@ -254,7 +263,7 @@ def _redis_alive(rdir: Path) -> RedisInfo | None:
     try:
         # Whatever answers on the recorded port must be *this* directory's server: after a stop,
         # another data directory's Redis may have taken the port (it must not be reused or shut down).
-        served = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=1).config_get("dir")
+        served = _redis_client(port).config_get("dir")
     except redis.RedisError:
         return None
     if Path(str(served.get("dir", ""))).resolve() != rdir.resolve():
@@ -315,14 +324,14 @@ def stop_redis() -> bool:
     if live is None:
         return False
     try:
-        redis.Redis(host="127.0.0.1", port=live.port).shutdown(nosave=False)
+        _redis_client(live.port).shutdown(nosave=False)
     except redis.ConnectionError:
         pass  # shutdown closes the connection: that is the success case
     return True
 
 
 def remove_data() -> None:
-    """Delete the embedded stores' data (``leadops reset``). Both servers must be stopped first."""
+    """Delete the embedded stores' data (both servers are stopped first)."""
     stop_redis()
     stop_postgres()
     shutil.rmtree(data_dir(), ignore_errors=True)

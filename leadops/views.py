@@ -26,7 +26,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception as exc:  # noqa: BLE001
         checks["broker"] = f"error: {exc.__class__.__name__}"
     healthy = all(value == "ok" for value in checks.values())
+    beat = None
+    if checks["database"] == "ok":
+        from leadops.models import Heartbeat
+
+        last = Heartbeat.objects.filter(name="worker").values_list("beat_at", flat=True).first()
+        beat = last.isoformat() if last else None
     return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": checks, "time": clock.now().isoformat()},
+        {"status": "ok" if healthy else "unavailable", "checks": checks, "last_worker_heartbeat": beat,
+         "time": clock.now().isoformat()},
         status=200 if healthy else 503,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -75,3 +76,57 @@ def org(db):
     o.rep_west = org_services.user_create(username="rep_west", role=Role.SALES_REP, team=o.west)
     o.integrator = org_services.user_create(username="mapi", role=Role.INTEGRATOR)
     return o
+
+
+# --- the browser (Playwright driving Debian's chromium) -------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _browser_unavailable(reason: str):
+    if os.environ.get("LEADOPS_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{reason}; LEADOPS_REQUIRE_BROWSER=1 requires the browser tests to run")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by Playwright's sync API, shared by the tests of a module.
+
+    While Playwright runs, its asyncio loop counts as running in the test thread, so Django's guard
+    against ORM calls from async code would refuse every query in the test (and the flush of
+    ``transactional_db``): DJANGO_ALLOW_ASYNC_UNSAFE is set while the browser lives. Module scope,
+    not session scope, keeps that running loop (which also breaks ``asyncio.run`` and
+    ``async_to_sync``) and the relaxed guard out of the tests of other modules.
+    """
+    if not Path(CHROMIUM).exists():
+        _browser_unavailable(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _browser_unavailable("playwright is not installed (pip install -e '.[test]')")
+    with pytest.MonkeyPatch.context() as env, sync_playwright() as playwright:
+        env.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser tab (own cookies) whose relative URLs go to the live server."""
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    yield tab
+    context.close()

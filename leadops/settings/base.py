@@ -172,7 +172,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "StageEnum": "lifecycle.state_machine.Stage",
+        "ChannelEnum": "lifecycle.models.Channel",
+        "LeadStatusEnum": "lifecycle.models.LeadStatus",
+        "DispositionKindEnum": "lifecycle.models.DispositionKind",
+        "TeamKindEnum": "leadops.models.TeamKind",
+    },
     # The API docs page works offline: swagger-ui and redoc come from drf-spectacular-sidecar's static files.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -6,7 +6,7 @@ from .base import database_config, env
 DEBUG = False
 DATABASES = {"default": database_config()}
 # Eager tasks never touch the broker; the worker test starts a real worker against REDIS_URL or the
-# embedded Redis (see tests/test_worker.py), so the broker URL is resolved lazily there.
+# embedded Redis (see tests/leadops/test_worker.py), so the broker URL is resolved lazily there.
 CELERY_BROKER_URL = env("REDIS_URL", "redis://127.0.0.1:1/0")
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -77,25 +77,19 @@ def test_only_admins_create_users_and_a_sales_rep_gets_a_rep_profile(api, org):
 
 
 def test_invalid_user_input_answers_422_naming_the_field(api, org):
-    response = api.as_user(org.admin).post(
-        "/api/v1/users/", {"username": "x y", "role": "boss"}, format="json"
-    )
+    response = api.as_user(org.admin).post("/api/v1/users/", {"username": "x y", "role": "boss"}, format="json")
     assert response.status_code == 422
     assert {"username", "role"} <= set(response.json()["error"]["details"]["fields"])
 
 
 def test_duplicate_username_is_a_409(api, org):
-    response = api.as_user(org.admin).post(
-        "/api/v1/users/", {"username": "mops", "role": "admin"}, format="json"
-    )
+    response = api.as_user(org.admin).post("/api/v1/users/", {"username": "mops", "role": "admin"}, format="json")
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "duplicate"
 
 
 def test_malformed_json_is_a_400(api, org):
-    response = api.as_user(org.admin).generic(
-        "POST", "/api/v1/teams/", "{not json", content_type="application/json"
-    )
+    response = api.as_user(org.admin).generic("POST", "/api/v1/teams/", "{not json", content_type="application/json")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "malformed_request"
 
