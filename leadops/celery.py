@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadops.settings.dev")
 
@@ -13,4 +14,15 @@ app.autodiscover_tasks()
 # The one beat schedule of LeadOps. Later issues add the SLA sweep, score decay and rollups here.
 app.conf.beat_schedule = {
     "heartbeat": {"task": "leadops.tasks.heartbeat", "schedule": 60.0},
+    # SLA clocks: the breach-and-warning sweep (breaches flagged within 60 s of their due time)
+    "sla-sweep": {"task": "sla.tasks.sweep", "schedule": 15.0, "options": {"expires": 60}},
+    # the escalation ladder: the ISO week just ended, Mondays 06:00 UTC
+    "sla-escalation-review": {"task": "sla.tasks.escalation_review",
+                              "schedule": crontab(minute=0, hour=6, day_of_week="mon")},
+    # re-route queued MQLs (nobody was available) oldest first, e.g. when a leave has ended (docs/routing.md)
+    "routing-retry-queued": {"task": "routing.tasks.retry_queued_leads", "schedule": 60.0},
+    # scores decay daily: recompute leads with a behaviour score, write only those that changed (docs/scoring.md)
+    "scoring-decay-sweep": {"task": "scoring.tasks.decay_sweep", "schedule": crontab(hour=2, minute=15)},
+    # rescore runs (activation, decay) whose worker died continue from their cursor
+    "scoring-resume-runs": {"task": "scoring.tasks.resume_stalled_runs", "schedule": 300.0},
 }

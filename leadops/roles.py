@@ -48,6 +48,16 @@ def may_configure(user: User | None) -> bool:
     return is_admin(user)
 
 
+def may_configure_routing(user: User | None) -> bool:
+    """Routing rules: admins and marketing ops (domain.md section 7, issue 5)."""
+    return role_of(user) in {Role.ADMIN, Role.MARKETING_OPS}
+
+
+def may_preview_routing(user: User | None) -> bool:
+    """The routing dry run: those who configure routing, and sales managers checking where a lead would go."""
+    return role_of(user) in {Role.ADMIN, Role.MARKETING_OPS, Role.SALES_MANAGER}
+
+
 def may_read_people(user: User | None) -> bool:
     return role_of(user) is not None
 

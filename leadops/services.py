@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from leadops import clock
+from leadops import clock, events
 from leadops.errors import Conflict, NotFound, RuleViolation
 from leadops.models import ApiToken, Heartbeat, OutOfOffice, RepProfile, Scope, Team, User, hash_token
 from leadops.roles import Role
@@ -105,6 +105,10 @@ def rep_update(
             OutOfOffice(rep=rep, starts_at=r["starts_at"], ends_at=r["ends_at"], note=r.get("note", ""))
             for r in ranges
         )
+    # after commit, routing retries the rep's team queue (the rep may be back, or have room again)
+    changed = sorted(fields) + (["out_of_office"] if out_of_office is not None else [])
+    events.publish(events.DomainEvent("rep.updated", clock.now(), None, {"rep": rep.pk, "user": rep.user_id,
+                                                                          "changed": changed}))
     return rep
 
 

@@ -31,8 +31,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class TransitionInline(admin.TabularInline):
     model = StageTransition
-    fields = ["seq", "cycle", "from_stage", "to_stage", "actor_kind", "actor", "reason", "trigger", "note",
-              "override", "occurred_at"]
+    fields = ("seq", "cycle", "from_stage", "to_stage", "actor_kind", "actor", "reason", "trigger", "note",
+              "override", "occurred_at")
     readonly_fields = fields
     extra = 0
     can_delete = False

@@ -78,7 +78,7 @@ def account_for(*, email: str, company_domain: str = "", company_name: str = "",
                 firmographics: dict[str, Any] | None = None) -> Account | None:
     """The account a lead belongs to, by company domain or else email domain; free mail never makes one.
 
-    Creates the account when the domain is new; firmographics fill in what the account lacks.
+    Creates the account when the domain is new; the newest non-empty firmographics update the account.
     """
     domain = normalise_domain(company_domain) or email_domain(email)
     if not domain or is_free_mail(domain):
@@ -155,8 +155,11 @@ def lead_create(
 
 
 def _promote_if_known(lead: Lead) -> Lead:
-    """A subscriber whose company or title becomes known is a lead (the system makes that move)."""
-    if lead.stage == Stage.SUBSCRIBER and (lead.company_name or lead.title or lead.account_id):
+    """A subscriber whose company or title becomes known is a lead (the system makes that move).
+
+    "Known" means stated: a company name or a title. An email at a company domain links the account
+    but, alone, leaves a subscriber (a newsletter sign-up is not yet a lead)."""
+    if lead.stage == Stage.SUBSCRIBER and (lead.company_name.strip() or lead.title.strip()):
         return lead_transition(lead_id=lead.pk, to=Stage.LEAD, actor=Actor.system(), trigger="enriched").lead
     return lead
 

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from leadops import clock
 from leadops.errors import Conflict, NotFound, RuleViolation
 from leadops.models import Team, User
+from leadops.roles import Role
 from lifecycle.models import Account, Campaign, RevenueTarget
 from lifecycle.services.leads import normalise_domain
 
@@ -95,6 +96,10 @@ def _check_account(account: Account) -> None:
                             details={"fields": {"domain": "Enter a domain such as example.com."}})
     _not_negative("annual_revenue", account.annual_revenue)
     _not_negative("employee_count", account.employee_count)
+    owner = account.owner
+    if owner is not None and (owner.role != Role.SALES_REP or not owner.is_active):
+        raise RuleViolation("An account's owner is an active sales rep (routing hands them the account's leads).",
+                            code="invalid_owner", details={"fields": {"owner": "Not an active sales rep."}})
 
 
 def _save_account(account: Account) -> Account:

@@ -113,9 +113,10 @@ def resolve_reason(code: str | None, kind: str, *, field: str = "reason") -> Dis
 def _check_requirements(
     move: Move, lead: Lead, *, actor: Actor, acting: set[By], trigger: str, reason: DispositionReason | None,
     override: bool, owner: User | None, bant: dict[str, str] | None, opportunity: dict[str, Any] | None,
-) -> None:
+) -> bool:
+    """Raise if the move's requirement is not met; returns True when a cadence override was used."""
     req = move.requires
-    if req == Requires.COMPANY_OR_TITLE and not (lead.company_name or lead.account_id or lead.title):
+    if req == Requires.COMPANY_OR_TITLE and not (lead.company_name.strip() or lead.title.strip()):
         raise RuleViolation("A lead needs a known company or title.", code="requirement_not_met",
                             details={"fields": {"company_name": "Company or title required.",
                                                 "title": "Company or title required."}})

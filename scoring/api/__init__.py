@@ -1,0 +1,1 @@
+"""The scoring API: /scoring-models/ (versions, activation, dry run, calibration)."""

@@ -1,0 +1,185 @@
+"""Rescoring leads: write what changed, and make MQLs (by score, or at once on a high-intent event).
+
+``rescore_rows`` is the one implementation, used for one lead (``lead_rescore``, on an event or a
+changed field) and for batches (``scoring.services.runs``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q
+
+from leadops import clock, events
+from leadops.errors import DomainError
+from lifecycle.models import Lead, MarketingEvent
+from lifecycle.services import Actor, lead_transition
+from lifecycle.state_machine import Stage
+from scoring import selectors
+from scoring.engine import HIGH_INTENT_PROMOTES_FROM, ModelSpec, promotes_by_score, score
+from scoring.models import HighIntentSignal, ScoreChange, ScoreReason, ScoringModel, SignalOutcome
+
+log = logging.getLogger(__name__)
+
+# A high-intent event older than this when scored (a backfill, a late import) scores, but moves nothing.
+HIGH_INTENT_MAX_AGE = dt.timedelta(days=7)
+# Leads already in the funnel whose high_intent flag a high-intent event sets (no stage change).
+HIGH_INTENT_FLAGS = frozenset({Stage.MQL, Stage.SAL, Stage.SQL})
+
+
+@dataclass(frozen=True)
+class RescoreOutcome:
+    lead_id: int
+    old: int
+    new: int
+    changed: bool  # the stored score changed (a ScoreChange row was written)
+    became_mql: bool
+    trigger: str = ""  # "score" or "high_intent_event" when it became MQL
+
+
+def _write_scores(rows: list[tuple[int, int, int, int]]) -> None:
+    """UPDATE the scores of many leads in one statement: rows of (id, fit, behaviour, total)."""
+    if not rows:
+        return
+    if len(rows) == 1:
+        lead_id, fit, behaviour, total = rows[0]
+        Lead.objects.filter(pk=lead_id).update(fit_score=fit, behaviour_score=behaviour, score=total)
+        return
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+    params = [value for row in rows for value in row]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Lead._meta.db_table} AS l SET fit_score = v.fit, behaviour_score = v.behaviour, score = v.total "
+            f"FROM (VALUES {values}) AS v(id, fit, behaviour, total) WHERE l.id = v.id",
+            params,
+        )
+
+
+def _promote(lead_id: int, *, trigger: str, note: str) -> bool:
+    try:
+        result = lead_transition(lead_id=lead_id, to=Stage.MQL, actor=Actor.system(), trigger=trigger, note=note)
+    except DomainError:  # the table refused (e.g. a requirement); the score stands, the stage does not move
+        log.exception("scoring could not move lead %s to MQL", lead_id)
+        return False
+    return result.transition is not None
+
+
+def _insert_changes(changes: list[tuple[Any, ...]]) -> None:
+    """INSERT many ScoreChange rows in one statement (no model instances: a full rescore writes millions)."""
+    if not changes:
+        return
+    columns = ("lead_id", "model_id", "old_score", "new_score", "fit", "behaviour", "reason", "event_id", "at")
+    values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(changes))
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {ScoreChange._meta.db_table} ({', '.join(columns)}) VALUES {values}",
+                       [value for change in changes for value in change])
+
+
+def rescore_rows(rows: list[dict[str, Any]], *, model: ScoringModel, spec: ModelSpec, now: dt.datetime,
+                    reason: str, event: MarketingEvent | None = None) -> list[RescoreOutcome]:
+    """Score leads (``selectors.lead_rows``) the caller has locked; write what changed; make MQLs."""
+    ids = [row["id"] for row in rows]
+    grouped = selectors.events_of(ids, spec.event_types)
+    writes: list[tuple[int, int, int, int]] = []
+    changes: list[tuple[Any, ...]] = []
+    pending: list[tuple[dict[str, Any], int, int]] = []
+    for row in rows:
+        result = score(selectors.facts_of(row), grouped.get(row["id"], []), spec, now)
+        old = row["score"]
+        if (result.fit, result.behaviour, result.total) != (row["fit_score"], row["behaviour_score"], old):
+            writes.append((row["id"], result.fit, result.behaviour, result.total))
+            changes.append((row["id"], model.pk, old, result.total, result.fit, result.behaviour, reason,
+                            event.pk if event is not None else None, now))
+        pending.append((row, old, result.total))
+    _write_scores(writes)
+    _insert_changes(changes)
+    changed_ids = {write[0] for write in writes}
+
+    high_intent = _unhandled_high_intent(ids, spec=spec, now=now, event=event)
+    outcomes = []
+    for row, old, new in pending:
+        trigger = ""
+        for signal_event in high_intent.get(row["id"], []):
+            if _high_intent(row, signal_event, now=now):
+                trigger = "high_intent_event"
+        if not trigger and promotes_by_score(row["stage"], old, new, spec.threshold):
+            note = f"Score {new} reached the MQL threshold {spec.threshold} (scoring model v{spec.version})."
+            if _promote(row["id"], trigger="score", note=note):
+                trigger = "score"
+        outcomes.append(RescoreOutcome(row["id"], old, new, row["id"] in changed_ids, bool(trigger), trigger))
+    return outcomes
+
+
+def _unhandled_high_intent(lead_ids: list[int], *, spec: ModelSpec, now: dt.datetime,
+                           event: MarketingEvent | None) -> dict[int, list[MarketingEvent]]:
+    """The leads' high-intent events that no rescore has acted on yet (no ``HighIntentSignal``), oldest first:
+    recent ones (``HIGH_INTENT_MAX_AGE``), plus the event that caused this rescore even if old (so it is
+    recorded as ignored). Whichever rescore of the lead runs first acts on them: the one of the event
+    itself, or one that was triggered by the lead's creation in the same transaction, or a later one if
+    the event's own task was lost."""
+    if not spec.high_intent_event_types:
+        return {}
+    recent = Q(occurred_at__gte=now - HIGH_INTENT_MAX_AGE)
+    if event is not None:
+        recent |= Q(pk=event.pk)
+    handled = HighIntentSignal.objects.filter(event_id=OuterRef("pk"))
+    grouped: dict[int, list[MarketingEvent]] = defaultdict(list)
+    for found in (MarketingEvent.objects.filter(lead_id__in=lead_ids, type__in=spec.high_intent_event_types)
+                  .filter(recent).filter(~Exists(handled)).order_by("occurred_at", "id")):
+        grouped[found.lead_id].append(found)
+    return grouped
+
+
+def _high_intent(row: dict[str, Any], event: MarketingEvent, *, now: dt.datetime) -> bool:
+    """Act once on a high-intent event: MQL at once (also from disqualified), or flag a lead already in the
+    funnel. True when the lead became MQL (``row`` is updated to match)."""
+    outcome, transition_id = SignalOutcome.IGNORED, None
+    fresh = now - event.occurred_at <= HIGH_INTENT_MAX_AGE
+    if fresh and row["stage"] in HIGH_INTENT_PROMOTES_FROM:
+        note = f"High-intent event: {event.type} (event {event.pk}, {event.occurred_at:%Y-%m-%d %H:%M} UTC)."
+        try:
+            result = lead_transition(lead_id=row["id"], to=Stage.MQL, actor=Actor.system(),
+                                     trigger="high_intent_event", note=note)
+        except DomainError:
+            log.exception("scoring could not move lead %s to MQL on a high-intent event", row["id"])
+        else:
+            if result.transition is not None:
+                outcome, transition_id = SignalOutcome.PROMOTED, result.transition.pk
+                row["stage"], row["high_intent"] = Stage.MQL, True
+    elif fresh and row["stage"] in HIGH_INTENT_FLAGS:
+        outcome = SignalOutcome.FLAGGED
+        if not row["high_intent"]:
+            Lead.objects.filter(pk=row["id"]).update(high_intent=True)
+            row["high_intent"] = True
+        events.publish(events.DomainEvent("lead.high_intent", now, row["id"], {
+            "event_id": event.pk, "type": event.type, "occurred_at": event.occurred_at.isoformat(),
+            "stage": row["stage"]}))
+    HighIntentSignal.objects.create(event=event, lead_id=row["id"], event_type=event.type, outcome=outcome,
+                                    transition_id=transition_id, handled_at=now)
+    return outcome == SignalOutcome.PROMOTED
+
+
+def lead_rescore(*, lead_id: int, reason: str = ScoreReason.MANUAL, event_id: int | None = None
+                 ) -> RescoreOutcome | None:
+    """Recompute one lead with the active version. Idempotent: a second run writes nothing.
+
+    ``event_id`` names the marketing event that caused it: a high-intent event acts once (see
+    ``_high_intent``). None when the lead no longer exists or no version is active.
+    """
+    now = clock.now()
+    with transaction.atomic():
+        rows = selectors.lead_rows(Lead.objects.select_for_update(of=("self",)).filter(pk=lead_id))
+        if not rows:
+            return None
+        model = selectors.active_model()
+        if model is None:
+            log.warning("no active scoring model; lead %s not scored", lead_id)
+            return None
+        spec = selectors.spec_of(model)
+        event = MarketingEvent.objects.filter(pk=event_id, lead_id=lead_id).first() if event_id else None
+        return rescore_rows(rows, model=model, spec=spec, now=now, reason=reason, event=event)[0]

@@ -1,0 +1,52 @@
+"""Thin Celery wrappers around ``scoring.services``: they take ids, re-read state and are idempotent.
+
+A rescore of the same lead twice writes nothing the second time; a run step re-reads its run's cursor
+under a lock, so a step delivered twice (``acks_late``) never rescores a batch twice.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from scoring import services
+from scoring.models import RunStatus, ScoreReason
+
+TASK_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "ignore_result": True,
+    "autoretry_for": (OperationalError,),  # the database went away for a moment: transient
+    "retry_backoff": True,
+    "retry_backoff_max": 300,
+    "max_retries": 5,
+}
+
+
+@shared_task(name="scoring.tasks.rescore_lead", **TASK_OPTIONS)
+def rescore_lead(lead_id: int, reason: str = ScoreReason.MANUAL, event_id: int | None = None) -> None:
+    """Recompute one lead's score; ``event_id`` is the marketing event that caused it (high intent acts once)."""
+    services.lead_rescore(lead_id=lead_id, reason=reason, event_id=event_id)
+
+
+@shared_task(name="scoring.tasks.rescore_run_step", **TASK_OPTIONS)
+def rescore_run_step(run_id: int) -> None:
+    """A few batches of a run, then the next step is queued behind other work until the run is done."""
+    run = services.rescore_run_step(run_id=run_id)
+    if run.status == RunStatus.RUNNING:
+        rescore_run_step.delay(run_id)
+
+
+@shared_task(name="scoring.tasks.decay_sweep", **TASK_OPTIONS)
+def decay_sweep() -> None:
+    """Daily (beat): start or resume today's decay run."""
+    run = services.decay_sweep_start()
+    if run is not None and run.status == RunStatus.RUNNING:
+        rescore_run_step.delay(run.pk)
+
+
+@shared_task(name="scoring.tasks.resume_stalled_runs", **TASK_OPTIONS)
+def resume_stalled_runs() -> None:
+    """Every few minutes (beat): re-queue runs whose worker died mid-way; they continue from their cursor."""
+    for run_id in services.stalled_runs_claim():
+        rescore_run_step.delay(run_id)

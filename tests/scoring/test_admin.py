@@ -1,0 +1,34 @@
+"""The admin: versions read-only with an activation action, rescore runs with their progress."""
+
+from __future__ import annotations
+
+from django.test import Client
+
+from scoring import services
+from scoring.models import RescoreRun, ScoringModel
+from tests.scoring.test_runs import v2_rules
+
+
+def test_the_admin_shows_versions_and_run_progress_and_activates(org, make_lead, django_capture_on_commit_callbacks):
+    make_lead()
+    v2 = services.scoring_model_create(**v2_rules(), name="Lower bar")
+    client = Client()
+    client.force_login(org.admin)
+
+    page = client.get("/admin/scoring/scoringmodel/")
+    assert page.status_code == 200 and "Lower bar" in page.content.decode()
+    assert client.get(f"/admin/scoring/scoringmodel/{v2.pk}/change/").status_code == 200
+    assert client.get("/admin/scoring/scoringmodel/add/").status_code == 403  # versions come from the API
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post("/admin/scoring/scoringmodel/", {"action": "activate", "_selected_action": [v2.pk]},
+                             follow=True)
+
+    assert "rescore started" in answer.content.decode()
+    assert ScoringModel.objects.get(is_active=True) == v2
+    run = RescoreRun.objects.get(model=v2)
+    runs = client.get("/admin/scoring/rescorerun/").content.decode()
+    assert f"{run.done} / {run.total} (100 %)" in runs
+    assert client.get(f"/admin/scoring/rescorerun/{run.pk}/change/").status_code == 200
+    assert client.get("/admin/scoring/scorechange/").status_code == 200
+    assert client.get("/admin/scoring/highintentsignal/").status_code == 200
