@@ -12,12 +12,12 @@ import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from urllib.parse import quote
 
 import psutil
 import pytest
 
 from leadops import stack
+from tests.support import postgres_url  # noqa: F401 - re-exported for the tests of this folder
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -38,13 +38,6 @@ def free_port(low: int = 57000, high: int = 59999) -> int:
                 continue
             return port
     raise RuntimeError(f"no free port between {low} and {high}")
-
-
-def postgres_url(db: dict, name: str) -> str:
-    """A DATABASE_URL for the server of a Django ``settings_dict`` (a socket directory is percent-encoded)."""
-    host = quote(str(db["HOST"] or "127.0.0.1"), safe="")
-    user, password = quote(db["USER"] or "postgres"), quote(db["PASSWORD"] or "")
-    return f"postgres://{user}:{password}@{host}:{db['PORT'] or 5432}/{quote(name)}"
 
 
 def clean_env(**overrides: str) -> dict[str, str]:

@@ -93,6 +93,9 @@ def test_lead_detail_lists_open_clocks_and_the_list_filters_by_sla_status(api, o
     detail = client.get(f"{API}/leads/{breached_lead.pk}/").json()
     assert [(c["policy"], c["status"]) for c in detail["open_sla_clocks"]] == [("sal_review", "breached")]
     assert detail["open_sla_clocks"][0]["explanation"]["time_zone"] == "UTC"
+    timeline = client.get(f"{API}/leads/{breached_lead.pk}/timeline/").json()["results"]
+    assert {(r["data"]["policy"], r["data"]["event"]) for r in timeline if r["kind"] == "sla_clock"} >= {
+        ("first_contact", "started"), ("first_contact", "breached"), ("first_contact", "stopped")}
     other = walker.assign(walker.mql())
     breached = client.get(f"{API}/leads/", {"sla_status": "breached"}).json()["results"]
     assert [r["id"] for r in breached] == [breached_lead.pk]

@@ -25,6 +25,7 @@ from sla.services import sla_sweep
 from sla.services.sweep import due_clocks, warn_clocks
 from tests.conftest import T0
 from tests.sla.conftest import H, M, clock_of
+from tests.support import postgres_url
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -122,9 +123,7 @@ def test_two_sweeps_at_once_notify_every_clock_exactly_once(org):
 
 
 def database_url() -> str:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return postgres_url(connection.settings_dict)
 
 
 @pytest.mark.django_db(transaction=True)
