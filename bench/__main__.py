@@ -1,5 +1,6 @@
 """``python -m bench <name> [options]`` runs one benchmark; ``python -m bench all`` runs every one and writes
-the results table of docs/performance.md. ``python -m bench list`` names them.
+the results table of docs/performance.md. ``python -m bench list`` names them; ``python -m bench report``
+re-renders that table from bench/results/all.json without measuring.
 
 Needs the same database settings as the server (DATABASE_URL ...): in-process benchmarks, token
 issuing and the plans read it. HTTP benchmarks go to ``--base-url`` (loopback only).
@@ -52,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     from bench.benchmarks import BENCHMARKS, Options, issue_tokens, revoke_issued
     from bench.memory import RssSampler, find_gunicorn
 
+    if args.name == "report":  # re-render docs/performance.md from the last 'all' run, measuring nothing
+        saved = Path(__file__).resolve().parent / "results" / "all.json"
+        print(f"wrote {report.write(json.loads(saved.read_text()))}")
+        return 0
     if args.name == "list":
         for bench in BENCHMARKS.values():
             print(f"{bench.name:<20} {'HTTP' if bench.http else 'in-process':<11} {bench.about}")

@@ -121,6 +121,25 @@ def _time_routes(ids: list[int]) -> tuple[list[float], float]:
     return samples, time.perf_counter() - started
 
 
+def _calibration() -> Any:
+    """How busy the machine is: the round trip of ``SELECT 1`` (an idle local server answers in ~0.03 ms)."""
+    from django.db import connection
+
+    from bench.stats import summarise
+
+    samples = []
+    with connection.cursor() as cursor:
+        started = time.perf_counter()
+        for _ in range(500):
+            t0 = time.perf_counter()
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+            samples.append((time.perf_counter() - t0) * 1000)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return summarise("calibration: SELECT 1 round trip", samples, wall_s=time.perf_counter() - started,
+                     note=f"load average {load:.2f} on {os.cpu_count()} CPUs")
+
+
 def run(*, rules: int = 100, reps: int = 200, decisions: int = 500, warmup: int = 20) -> list[Any]:
     from django.db import connection
     from django.db.models import Count
@@ -133,9 +152,9 @@ def run(*, rules: int = 100, reps: int = 200, decisions: int = 500, warmup: int 
     from routing.models import Assignment
 
     ids = _fill(rules=rules, reps=reps, decisions=decisions + warmup)
+    results = [_calibration()]
     original = events.publish
     events.publish = lambda event: None  # routing's own work only (see the module docstring)
-    results = []
     try:
         for lead_id in ids[:warmup]:
             services.lead_route(lead_id=lead_id)
@@ -160,7 +179,7 @@ def run(*, rules: int = 100, reps: int = 200, decisions: int = 500, warmup: int 
         events.publish = original
     methods = dict(Assignment.objects.filter(lead_id__in=rest).order_by().values_list("method")
                    .annotate(n=Count("id")))
-    results[0].note += f"; decisions: {methods}"
+    results[1].note += f"; decisions: {methods}"
     lead = Lead.objects.select_related("account").get(pk=rest[-1])
     lead.owner = None
     samples = []

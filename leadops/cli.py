@@ -109,7 +109,15 @@ def _wait_healthy(url: str, timeout: float = 60.0) -> bool:
     return False
 
 
+def _stop_requested(signum, frame):  # noqa: ARG001
+    raise KeyboardInterrupt
+
+
 def cmd_up(opts: argparse.Namespace) -> int:
+    # Ctrl-C and SIGTERM both mean "stop everything". SIGINT is installed explicitly: a launcher started in
+    # the background of a script inherits SIGINT as ignored, and would otherwise never stop on it.
+    signal.signal(signal.SIGINT, _stop_requested)
+    signal.signal(signal.SIGTERM, _stop_requested)
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "leadops.settings.dev")
     embedded: list[str] = []
@@ -135,10 +143,6 @@ def cmd_up(opts: argparse.Namespace) -> int:
     logs.mkdir(exist_ok=True)
     sup = Supervisor(env, logs)
 
-    def _terminate(signum, frame):  # noqa: ARG001
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _terminate)
     try:
         sup.run("migrations", ["-m", "django", "migrate", "--noinput", "-v", "0"])
         sup.run("static files", ["-m", "django", "collectstatic", "--noinput", "-v", "0"])
@@ -223,6 +227,9 @@ def cmd_up(opts: argparse.Namespace) -> int:
         _say("stopping ...")
         return 0
     finally:
+        # a second Ctrl-C must not cut the clean-up short
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         sup.stop()
         if not opts.keep_stores:
             if "redis" in embedded:

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import F
 from django.db.models.functions import Lower
 
 from leadops import clock
@@ -206,11 +207,16 @@ class Lead(models.Model):
             models.Index(fields=["-score", "-id"], name="lead_score"),
             models.Index(fields=["-created_at", "-id"], name="lead_created"),
             models.Index(fields=["stage", "-created_at", "-id"], name="lead_stage_created"),
-            models.Index(fields=["-became_mql_at", "-id"], name="lead_became_mql"),
+            models.Index(F("became_mql_at").desc(nulls_last=True), F("id").desc(), name="lead_became_mql"),
+            models.Index("stage", F("became_mql_at").desc(nulls_last=True), F("id").desc(),
+                         name="lead_stage_became_mql"),
+            # the routing queue: MQLs waiting unassigned, oldest first
+            models.Index(fields=["became_mql_at", "id"], name="lead_queue",
+                         condition=models.Q(stage="mql", owner__isnull=True)),
             models.Index(fields=["owner", "stage", "-score"], name="lead_owner_stage"),
             models.Index(fields=["team", "stage", "-score"], name="lead_team_stage"),
             models.Index(fields=["source", "stage"], name="lead_source_stage"),
-            models.Index(fields=["latest_campaign", "stage"], name="lead_campaign_stage"),
+            models.Index(fields=["latest_campaign", "stage", "-created_at", "-id"], name="lead_campaign_stage"),
             models.Index(fields=["first_campaign"], name="lead_first_campaign"),
             models.Index(fields=["account"], name="lead_account"),
             models.Index(fields=["high_intent", "stage"], name="lead_high_intent",
@@ -309,6 +315,7 @@ class Touch(models.Model):
     created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
+        verbose_name_plural = "touches"
         ordering = ["occurred_at", "id"]
         indexes = [models.Index(fields=["lead", "occurred_at"], name="touch_lead_time"),
                    models.Index(fields=["rep", "occurred_at"], name="touch_rep_time")]
@@ -382,6 +389,7 @@ class Opportunity(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = "opportunities"
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gte=0), name="opportunity_amount_not_negative"),

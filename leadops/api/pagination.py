@@ -88,7 +88,9 @@ class KeysetCursorPagination(BasePagination):
         else:
             expr = F(self.field)
             # NULLs sit after every value in the forward direction, before them in reverse
-            nulls = {"nulls_first": True} if self.reverse else {"nulls_last": True}
+            # NULLS placement only for nullable columns: on a NOT NULL column it would stop PostgreSQL
+            # from reading the order straight off an index (and sort every match instead).
+            nulls = {} if not model_field.null else ({"nulls_first": True} if self.reverse else {"nulls_last": True})
             key = expr.desc(**nulls) if descending else expr.asc(**nulls)
             order = [key, "-id" if descending else "id"]
         rows = list(queryset.order_by(*order)[: self.size + 1])

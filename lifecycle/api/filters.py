@@ -11,7 +11,7 @@ from typing import Any
 
 import django_filters as df
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -70,12 +70,17 @@ def leads_with_sla_status(queryset: QuerySet[Lead], status: str) -> QuerySet[Lea
 
 
 class LeadFilter(df.FilterSet):
-    stage = df.MultipleChoiceFilter(choices=Stage.choices, help_text="Repeat for several stages (any of them).")
-    status = df.MultipleChoiceFilter(choices=LeadStatus.choices, help_text="Repeat for several (any of them).")
+    # distinct=False: these filters join nothing, and a DISTINCT would force a sort of every match
+    stage = df.MultipleChoiceFilter(choices=Stage.choices, distinct=False,
+                                    help_text="Repeat for several stages (any of them).")
+    status = df.MultipleChoiceFilter(choices=LeadStatus.choices, distinct=False,
+                                     help_text="Repeat for several (any of them).")
     owner = IntegerFilter(field_name="owner_id", help_text="Owner's user id.")
     team = IntegerFilter(field_name="team_id", help_text="Team id.")
     source = df.ChoiceFilter(choices=Channel.choices, help_text="Original source channel.")
-    campaign = IntegerFilter(method="filter_campaign", help_text="Campaign id: the first or the latest campaign.")
+    campaign = IntegerFilter(field_name="latest_campaign_id",
+                             help_text="Campaign id: the lead's campaign (its latest, as the `campaign` field shows).")
+    first_campaign = IntegerFilter(field_name="first_campaign_id", help_text="Campaign id of the first touch.")
     high_intent = StrictBooleanFilter(field_name="high_intent")
     score_min = IntegerFilter(field_name="score", lookup_expr="gte", help_text="score >= this.")
     score_max = IntegerFilter(field_name="score", lookup_expr="lte", help_text="score <= this.")
@@ -98,8 +103,6 @@ class LeadFilter(df.FilterSet):
         model = Lead
         fields: list[str] = []
 
-    def filter_campaign(self, queryset: QuerySet[Lead], name: str, value: int) -> QuerySet[Lead]:
-        return queryset.filter(Q(latest_campaign_id=value) | Q(first_campaign_id=value))
 
     def filter_sla_status(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
         return leads_with_sla_status(queryset, value)

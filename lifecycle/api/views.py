@@ -36,7 +36,6 @@ from lifecycle.api.serializers import (
     PromoteIn,
     QualifyIn,
     ReasonIn,
-    TimelineItemOut,
     TimelineOut,
 )
 from lifecycle.models import Lead, LeadExternalId
@@ -216,4 +215,7 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def timeline(self, request: Request, pk: str | None = None) -> Response:
         """Everything that happened to the lead, oldest first, across cycles (not paginated)."""
         lead = self.get_object()
-        return Response({"results": TimelineItemOut(selectors.lead_timeline(lead), many=True).data})
+        # plain dicts: 500 items through a serializer cost more than the nine queries behind them
+        items = [{"kind": i.kind, "occurred_at": i.occurred_at, "cycle": i.cycle, "summary": i.summary,
+                  "data": i.data} for i in selectors.lead_timeline(lead)]
+        return Response({"results": items})
