@@ -16,8 +16,7 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db import connection
 
 from leadops.models import OutOfOffice, RepProfile, Team, User
 from leadops.roles import Role
@@ -86,28 +85,42 @@ class TeamPool:
         return {c.rep: c.weight for c in self.candidates if c.available}
 
 
-def _profiles(now: dt.datetime, condition: Q) -> list[dict[str, Any]]:
-    # count(*) over (owner, stage): answered from the lead_owner_stage index alone (an index-only scan)
-    open_leads = (Lead.objects.filter(owner_id=OuterRef("user_id"), stage__in=OPEN_STAGES).order_by()
-                  .values("owner_id").annotate(n=Count("*")).values("n"))
-    away = (OutOfOffice.objects.filter(rep_id=OuterRef("pk"), starts_at__lte=now, ends_at__gt=now)
-            .order_by("-ends_at").values("ends_at")[:1])
-    rows = (
-        RepProfile.objects.filter(condition)
-        .annotate(open_leads=Coalesce(Subquery(open_leads, output_field=IntegerField()), 0),
-                  away_until=Subquery(away))
-        .order_by("user_id")
-        .values("user_id", "user__username", "user__team_id", "user__is_active", "user__role", "weight",
-                "capacity", "time_zone", "active", "open_leads", "away_until", "user__team__name",
-                "user__team__capacity")
-    )
-    return [dict(row) for row in rows]
+_PROFILES_SQL = """
+SELECT p.user_id, u.username, u.team_id, u.is_active, u.role, p.weight, p.capacity, p.time_zone, p.active,
+       t.name, t.capacity,
+       (SELECT count(*) FROM {lead} l WHERE l.owner_id = p.user_id AND l.stage = ANY(%(open)s)) AS open_leads,
+       (SELECT max(o.ends_at) FROM {ooo} o
+         WHERE o.rep_id = p.id AND o.starts_at <= %(now)s AND o.ends_at > %(now)s) AS away_until
+  FROM {profile} p
+  JOIN {user} u ON u.id = p.user_id
+  LEFT JOIN {team} t ON t.id = u.team_id
+ WHERE {where}
+ ORDER BY p.user_id
+"""
+_COLUMNS = ("user_id", "username", "team_id", "is_active", "role", "weight", "capacity", "time_zone", "active",
+            "team_name", "team_capacity", "open_leads", "away_until")
+_WHERE = {"team": "u.team_id = %(key)s AND u.role = %(role)s", "user": "p.user_id = %(key)s"}
+
+
+def _profiles(now: dt.datetime, *, by: str, key: int) -> list[dict[str, Any]]:
+    """Rep profiles with their open-lead count and current out-of-office end, in one statement.
+
+    Written in SQL: it is the heaviest read of every decision (one row per rep of the team), and the ORM's
+    compilation of the two correlated subqueries cost more than running them. The open-lead count is an
+    index-only scan of ``lead_owner_stage``.
+    """
+    sql = _PROFILES_SQL.format(
+        lead=Lead._meta.db_table, ooo=OutOfOffice._meta.db_table, profile=RepProfile._meta.db_table,
+        user=User._meta.db_table, team=Team._meta.db_table, where=_WHERE[by])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"open": list(OPEN_STAGES), "now": now, "key": key, "role": Role.SALES_REP})
+        return [dict(zip(_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _candidate(row: dict[str, Any]) -> Candidate:
-    if row["user__role"] != Role.SALES_REP:
+    if row["role"] != Role.SALES_REP:
         skipped: str | None = SkipReason.NOT_A_REP
-    elif not (row["active"] and row["user__is_active"]):
+    elif not (row["active"] and row["is_active"]):
         skipped = SkipReason.INACTIVE
     elif row["away_until"] is not None:
         skipped = SkipReason.OUT_OF_OFFICE
@@ -115,13 +128,14 @@ def _candidate(row: dict[str, Any]) -> Candidate:
         skipped = SkipReason.AT_CAPACITY
     else:
         skipped = None
-    return Candidate(rep=row["user_id"], username=row["user__username"], team=row["user__team_id"],
+    return Candidate(rep=row["user_id"], username=row["username"], team=row["team_id"],
                      weight=row["weight"], capacity=row["capacity"], open_leads=row["open_leads"],
                      time_zone=row["time_zone"], away_until=row["away_until"], skipped=skipped)
 
 
 class Availability:
-    """Answers "who can take a lead at ``now``" for one rep or one team (2 queries a team, 1-2 a rep).
+    """Answers "who can take a lead at ``now``" for one rep or one team (one statement each; a team without
+    reps, or a named user without a rep profile, costs a second).
 
     With ``cache=True`` answers are kept for the life of the object (the retry pass's pre-check); the
     real decision uses a fresh object so that it reads the state under the team's lock.
@@ -142,7 +156,7 @@ class Availability:
         None for an unknown user."""
         if self.cache and user_id in self._reps:
             return self._reps[user_id]
-        rows = _profiles(self.now, Q(user_id=user_id))
+        rows = _profiles(self.now, by="user", key=user_id)
         if rows:
             candidate: Candidate | None = _candidate(rows[0])
         else:
@@ -158,9 +172,9 @@ class Availability:
         """Every sales rep of the team with their availability (None for an unknown team)."""
         if self.cache and team_id in self._teams:
             return self._teams[team_id]
-        rows = _profiles(self.now, Q(user__team_id=team_id, user__role=Role.SALES_REP))
+        rows = _profiles(self.now, by="team", key=team_id)
         # the team's name and capacity come with its reps (one query); a team without reps costs a second
-        team = ({"name": rows[0]["user__team__name"], "capacity": rows[0]["user__team__capacity"]} if rows
+        team = ({"name": rows[0]["team_name"], "capacity": rows[0]["team_capacity"]} if rows
                 else Team.objects.filter(pk=team_id).values("name", "capacity").first())
         pool = None
         if team is not None:

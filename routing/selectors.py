@@ -8,6 +8,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from leadops import clock, roles
@@ -36,10 +37,29 @@ def routing_settings() -> RoutingSettings:
     return RoutingSettings.objects.filter(pk=1).first() or RoutingSettings()
 
 
+_RULES_FINGERPRINT = (f"SELECT count(*), coalesce(sum(hashtext(r::text)::bigint), 0) "
+                      f"FROM {RoutingRule._meta.db_table} r WHERE r.active")
+_rules_cache: dict[tuple[int, int], list[RuleSpec]] = {}
+
+
 def active_rules() -> list[RuleSpec]:
-    """The active rules, in the order they are tried (one query, plain values: no model instances)."""
-    return ordered(RuleSpec.from_values(row) for row in RoutingRule.objects.filter(active=True).values(
-        "id", "name", "priority", "is_default", *CONDITION_FIELDS, "target_team_id", "target_rep_id"))
+    """The active rules, in the order they are tried.
+
+    Every decision needs them; they rarely change. The process keeps the last set it loaded, keyed by a
+    fingerprint of the active rows' whole content (count and a sum of row hashes, one cheap statement), so
+    any change to any rule, however it was made, is seen by the next decision.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_RULES_FINGERPRINT)
+        count, digest = cursor.fetchone()
+    key = (int(count), int(digest))
+    rules = _rules_cache.get(key)
+    if rules is None:
+        rules = ordered(RuleSpec.from_values(row) for row in RoutingRule.objects.filter(active=True).values(
+            "id", "name", "priority", "is_default", *CONDITION_FIELDS, "target_team_id", "target_rep_id"))
+        _rules_cache.clear()
+        _rules_cache[key] = rules
+    return list(rules)
 
 
 def rule_list() -> QuerySet[RoutingRule]:
@@ -175,8 +195,11 @@ class TeamFairness:
 
 def iso_week_bounds(year: int, week: int) -> tuple[dt.datetime, dt.datetime]:
     """Monday 00:00 UTC of the ISO week and of the week after (ValueError for a week that does not exist)."""
-    start = dt.datetime.combine(dt.date.fromisocalendar(year, week, 1), dt.time(), tzinfo=dt.UTC)
-    return start, start + dt.timedelta(days=7)
+    try:
+        start = dt.datetime.combine(dt.date.fromisocalendar(year, week, 1), dt.time(), tzinfo=dt.UTC)
+        return start, start + dt.timedelta(days=7)
+    except OverflowError as exc:  # the last week of year 9999
+        raise ValueError(f"{year}-W{week:02d} is out of range") from exc
 
 
 def fairness_report(*, starts_at: dt.datetime, ends_at: dt.datetime, team_ids: Collection[int]

@@ -26,7 +26,6 @@ from routing.decide import Decision, Eligible, decide
 from routing.models import (
     ROUTING_METHODS,
     Assignment,
-    AssignmentMethod,
     RoundRobinState,
     RouteTrigger,
     RoutingRule,
@@ -319,5 +318,5 @@ def queued_leads_retry(*, team_id: int | None = None, limit: int | None = None) 
     return RetryResult(len(leads), assigned, requeued, unchanged)
 
 
-__all__ = ["AssignmentMethod", "RetryResult", "lead_route", "queued_leads_retry", "round_robin_pick",
-           "routing_rule_create", "routing_rule_update"]
+__all__ = ["RULE_FIELDS", "RetryResult", "lead_route", "queued_leads_retry", "round_robin_pick",
+           "routing_rule_create", "routing_rule_update", "validate_rule_values"]

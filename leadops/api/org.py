@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from leadops import selectors, services
 from leadops.api.schema import ERROR_RESPONSES
+from leadops.api.strict import StrictSerializer
 from leadops.models import OutOfOffice, RepProfile, Team, TeamKind, User, validate_time_zone
 from leadops.roles import Role
 
@@ -19,7 +20,7 @@ class TeamOut(serializers.ModelSerializer):
         fields = ["id", "name", "kind", "manager", "capacity", "created_at"]
 
 
-class TeamIn(serializers.Serializer):
+class TeamIn(StrictSerializer):
     name = serializers.CharField(max_length=120)
     kind = serializers.ChoiceField(choices=TeamKind.choices)
     manager = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
@@ -32,7 +33,7 @@ class UserOut(serializers.ModelSerializer):
         fields = ["id", "username", "email", "first_name", "last_name", "role", "team", "is_active"]
 
 
-class UserIn(serializers.Serializer):
+class UserIn(StrictSerializer):
     username = serializers.RegexField(r"^[\w.@+-]+$", max_length=150)
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
@@ -80,7 +81,7 @@ class RepOut(serializers.ModelSerializer):
         ]
 
 
-class RepIn(serializers.Serializer):
+class RepIn(StrictSerializer):
     weight = serializers.IntegerField(min_value=1, max_value=100, required=False)
     capacity = serializers.IntegerField(min_value=0, max_value=100000, required=False)
     time_zone = serializers.CharField(max_length=64, required=False, validators=[validate_time_zone])

@@ -3,45 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any
 
-from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from leadops.api.strict import StrictSerializer  # noqa: F401 - re-exported for the lifecycle serializers
 from lifecycle import selectors
 
 FUTURE_SKEW = dt.timedelta(seconds=60)  # as for touches: a minute of clock skew is forgiven
-
-
-class StrictSerializer(serializers.Serializer):
-    """Refuses keys it does not declare, naming each (``refused`` says why for known read-only names)."""
-
-    refused: ClassVar[dict[str, str]] = {}
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            unknown = [key for key in data if key not in self.fields or self.fields[key].read_only]
-            if unknown:
-                raise serializers.ValidationError(
-                    {str(key): [self.refused.get(str(key), "Unknown field.")] for key in unknown}
-                )
-        return super().to_internal_value(data)
-
-
-class StrictSerializerSchema(OpenApiSerializerExtension):
-    """Tells the schema what ``StrictSerializer`` enforces: no properties beyond the declared ones."""
-
-    target_class = StrictSerializer
-    match_subclasses = True
-
-    def map_serializer(self, auto_schema: Any, direction: Any) -> Any:
-        schema = auto_schema._map_basic_serializer(self.target, direction)
-        schema["additionalProperties"] = False
-        return schema
 
 
 class CountryField(serializers.RegexField):

@@ -8,6 +8,7 @@ from typing import Any
 import django_filters as df
 from django import forms
 from django.db.models import QuerySet
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
@@ -156,11 +157,19 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
+class OneObjectSchema(AutoSchema):
+    """The report's ``list`` answers one object (a report), not an array of them."""
+
+    def _is_list_view(self, serializer: Any = None) -> bool:
+        return False
+
+
 class FairnessViewSet(viewsets.GenericViewSet):
     """Assignments per rep per ISO week (UTC) against their weight: the fairness report of the ledger."""
 
     queryset = Assignment.objects.none()
     serializer_class = RoutingFairnessOut
+    schema = OneObjectSchema()
     read_scope = Scope.REPORTS_READ
     pagination_class = None
     filter_backends: list[Any] = []

@@ -193,3 +193,10 @@ def test_healthz_is_503_when_the_broker_is_down(client):
     assert response.status_code == 503
     assert response.json()["checks"]["database"] == "ok"
     assert response.json()["checks"]["broker"].startswith("error")
+
+
+def test_an_unknown_field_is_a_422_naming_it_not_silently_ignored(api, org):
+    rep = RepProfile.objects.get(user=org.rep_east)
+    response = api.as_user(org.admin).patch(f"/api/v1/reps/{rep.pk}/", {"weigth": 5}, format="json")
+    assert response.status_code == 422
+    assert "weigth" in response.json()["error"]["details"]["fields"]

@@ -284,7 +284,7 @@ def test_the_fairness_report_shows_each_role_its_teams_and_refuses_bad_weeks(api
     assert teams(org.manager_west) == ["Sales West"]
     assert teams(org.mops) == ["Marketing", "Sales East", "Sales West"]
     error(api.as_user(org.manager_west).get(f"/api/v1/routing/fairness/?team={org.east.pk}"), 404)
-    for bad in ("2026-47", "2026-W60", "2026-W00", "yesterday"):
+    for bad in ("2026-47", "2026-W60", "2026-W00", "yesterday", "9999-W52"):
         assert "week" in error(api.as_user(org.admin).get(f"/api/v1/routing/fairness/?week={bad}"),
                                422)["details"]["fields"]
     error(api.as_user(org.admin).get("/api/v1/routing/fairness/?team=east"), 422)
