@@ -20,6 +20,7 @@ from leadops import clock, events, roles
 from leadops.errors import Conflict, Forbidden, IllegalTransition, NotFound, RuleViolation
 from leadops.models import User
 from leadops.roles import Role
+from leadops.selectors import managed_team_ids
 from lifecycle import selectors
 from lifecycle.models import (
     ActorKind,
@@ -79,8 +80,16 @@ REASON_KIND_FOR: dict[Requires, str] = {
 BANT_FIELDS = ("budget", "authority", "need", "timeline")
 
 
-def _acting_as(actor: Actor, lead: Lead) -> set[By]:
-    """The table's "who" entries this actor counts as, for this lead."""
+def _manager_team_ids(actor: Actor) -> list[int] | None:
+    """The teams of an acting sales manager, read once per move: the "who" check and the owner check both
+    need them. None for anyone else (the selectors then read what they need themselves)."""
+    if actor.user is None or roles.role_of(actor.user) != Role.SALES_MANAGER:
+        return None
+    return managed_team_ids(actor.user)
+
+
+def _acting_as(actor: Actor, lead: Lead, *, team_ids: list[int] | None = None) -> set[By]:
+    """The table's "who" entries this actor counts as, for this lead (``team_ids``: ``_manager_team_ids``)."""
     if actor.kind == ActorKind.SYSTEM or actor.user is None:
         return {By.SYSTEM}
     role = roles.role_of(actor.user)
@@ -89,7 +98,7 @@ def _acting_as(actor: Actor, lead: Lead) -> set[By]:
         acting.add(By.MARKETING_OPS)
     if role == Role.INTEGRATOR:
         acting.add(By.INTEGRATOR)
-    if role == Role.SALES_MANAGER and selectors.manages_lead(actor.user, lead):
+    if role == Role.SALES_MANAGER and selectors.manages_lead(actor.user, lead, team_ids=team_ids):
         acting.add(By.SALES_MANAGER)
     if role == Role.SALES_REP and lead.owner_id == actor.user.pk:
         acting.add(By.OWNER_REP)
@@ -113,6 +122,7 @@ def resolve_reason(code: str | None, kind: str, *, field: str = "reason") -> Dis
 def _check_requirements(
     move: Move, lead: Lead, *, actor: Actor, acting: set[By], trigger: str, reason: DispositionReason | None,
     override: bool, owner: User | None, bant: dict[str, str] | None, opportunity: dict[str, Any] | None,
+    team_ids: list[int] | None = None,
 ) -> bool:
     """Raise if the move's requirement is not met; returns True when a cadence override was used."""
     req = move.requires
@@ -130,7 +140,7 @@ def _check_requirements(
         if chosen is None:
             raise RuleViolation("Accepting needs an owner: the routed rep, or one you choose.",
                                 code="owner_required", details={"fields": {"owner": "This field is required."}})
-        if actor.user is not None and not selectors.may_own(chosen, manager=actor.user):
+        if actor.user is not None and not selectors.may_own(chosen, manager=actor.user, team_ids=team_ids):
             raise RuleViolation("The owner must be an active sales rep of your teams.", code="invalid_owner",
                                 details={"fields": {"owner": "Not an active rep of your teams."}})
     if req in REASON_KIND_FOR:
@@ -223,14 +233,17 @@ def lead_transition(
                             details={"fields": {"to": f"One of: {', '.join(Stage.values)}."}})
     now = clock.now()
     with transaction.atomic():
-        lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
+        # only the lead is locked; its owner (and the owner's rep profile) come along for the owner checks
+        lead = (Lead.objects.select_for_update(of=("self",)).select_related("owner__rep_profile")
+                .filter(pk=lead_id).first())
         if lead is None:
             raise NotFound("No such lead.")
         if expected_stage is not None and lead.stage != expected_stage:
             raise Conflict("This lead changed since you opened it.", code="stale",
                            details={"stage": lead.stage, "expected": expected_stage})
+        team_ids = _manager_team_ids(actor)
         if lead.stage == to:
-            return _already_there(lead, to=to, actor=actor, reason=reason)
+            return _already_there(lead, to=to, actor=actor, reason=reason, team_ids=team_ids)
         move = find_move(lead.stage, to)
         if move is None or (action is not None and move.action != action):
             raise IllegalTransition(
@@ -240,13 +253,15 @@ def lead_transition(
                 details={"from": lead.stage, "to": to, "allowed": allowed_targets(lead.stage),
                          "allowed_actions": sorted({m.action for m in moves_from(lead.stage)})},
             )
-        acting = _acting_as(actor, lead)
+        acting = _acting_as(actor, lead, team_ids=team_ids)
         if not acting & move.by:
             who = ", ".join(sorted(str(b).replace("_", " ") for b in move.by))
             raise Forbidden(f"Moving a lead from {lead.stage} to {to} is for: {who}.", code="not_allowed",
                             details={"from": lead.stage, "to": to, "who": sorted(str(b) for b in move.by)})
         overridden = _check_requirements(move, lead, actor=actor, acting=acting, trigger=trigger, reason=reason,
-                                         override=override, owner=owner, bant=bant, opportunity=opportunity)
+                                         override=override, owner=owner, bant=bant, opportunity=opportunity,
+                                         team_ids=team_ids)
+        stored = _columns(lead)
         source = lead.stage
         if starts_new_cycle(source, to):
             _start_cycle(lead)
@@ -269,7 +284,7 @@ def lead_transition(
         opp = None
         if move.requires == Requires.OPPORTUNITY and opportunity is not None:
             opp = Opportunity.objects.create(
-                lead=lead, account=lead.account, owner=lead.owner,
+                lead=lead, account_id=lead.account_id, owner_id=lead.owner_id,
                 name=opportunity.get("name") or f"{lead.company_name or lead.email} - new business",
                 amount=opportunity["amount"], currency=opportunity.get("currency") or "USD",
                 close_date=opportunity["close_date"], cycle=lead.recycle_count, created_at=now,
@@ -277,17 +292,17 @@ def lead_transition(
         lead.transition_count += 1
         lead.updated_at = now
         try:
-            with transaction.atomic():
-                transition = StageTransition.objects.create(
-                    lead=lead, seq=lead.transition_count, cycle=lead.recycle_count, from_stage=source, to_stage=to,
-                    actor_kind=actor.kind, actor=actor.user, reason=reason, trigger=trigger or move.action,
-                    note=note, override=overridden,
-                    occurred_at=now,
-                )
+            # no savepoint of its own: a failure leaves this atomic block at once, which rolls it all back
+            transition = StageTransition.objects.create(
+                lead=lead, seq=lead.transition_count, cycle=lead.recycle_count, from_stage=source, to_stage=to,
+                actor_kind=actor.kind, actor=actor.user, reason=reason, trigger=trigger or move.action,
+                note=note, override=overridden,
+                occurred_at=now,
+            )
         except IntegrityError as exc:  # the (lead, seq) constraint: a concurrent writer got there first
             raise Conflict("This lead was changed by someone else at the same moment; try again.",
                            code="concurrent_change") from exc
-        lead.save()
+        lead.save(update_fields=[name for name, value in _columns(lead).items() if stored[name] != value])
         data = {"from": source, "to": to, "cycle": lead.recycle_count, "trigger": transition.trigger,
                 "reason": reason.code if reason else None, "override": transition.override,
                 "actor": actor.user.pk if actor.user else None, "transition_id": transition.pk}
@@ -303,12 +318,18 @@ def lead_transition(
     return TransitionResult(lead=lead, transition=transition, opportunity=opp)
 
 
-def _already_there(lead: Lead, *, to: str, actor: Actor, reason: DispositionReason | None) -> TransitionResult:
+def _columns(lead: Lead) -> dict[str, Any]:
+    """The lead's stored columns by field name: what a move changed is what it writes (``update_fields``)."""
+    return {f.name: getattr(lead, f.attname) for f in Lead._meta.concrete_fields if not f.primary_key}
+
+
+def _already_there(lead: Lead, *, to: str, actor: Actor, reason: DispositionReason | None,
+                   team_ids: list[int] | None = None) -> TransitionResult:
     """A move to the stage the lead already stands in writes nothing. It is a quiet success for a repeat of
     the same decision (two accepts), but a different decision (another reason) is a conflict, and someone who
     could never make a move into this stage is refused as usual."""
     may = set().union(*(m.by for m in TABLE if m.target == to))
-    if not _acting_as(actor, lead) & may:
+    if not _acting_as(actor, lead, team_ids=team_ids) & may:
         raise Forbidden(f"Moving a lead to {to} is not for you.", code="not_allowed", details={"to": to})
     if reason is not None and lead.disposition_id != reason.pk:
         current = lead.disposition.code if lead.disposition_id and lead.disposition else None
@@ -375,10 +396,11 @@ def lead_disqualify(*, lead_id: int, actor: Actor, reason_code: str, note: str =
                            action="disqualify")
 
 
-def lead_recycle(*, lead_id: int, actor: Actor, reason_code: str, note: str = "",
+def lead_recycle(*, lead_id: int, actor: Actor, reason_code: str, note: str = "", override: bool = False,
                  expected_stage: str | None = None) -> TransitionResult:
     reason = resolve_reason(reason_code, DispositionKind.RECYCLE)
     return lead_transition(lead_id=lead_id, to=Stage.NURTURE, actor=actor, reason=reason, note=note,
+                           override=override,
                            trigger="recycle", expected_stage=expected_stage, action="recycle")
 
 

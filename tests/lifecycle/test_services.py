@@ -268,3 +268,21 @@ def test_touches_before_the_lead_became_mql_are_not_attempts_of_the_cycle(org, c
     services.lead_promote(lead_id=lead.pk, to="mql", actor=Actor.of(org.mops))
     lead.refresh_from_db()
     assert lead.touch_attempts == 0 and lead.first_attempt_at is None
+
+
+def test_recycling_an_unresponsive_lead_needs_the_cadence_or_a_managers_override(org, clock):
+    lead = walk(org, "sal")
+    log_attempts(lead, org.rep_east, 2, clock)
+    with pytest.raises(RuleViolation, match="2 of 6 attempts"):
+        services.lead_recycle(lead_id=lead.pk, actor=Actor.of(org.rep_east), reason_code="unresponsive")
+    result = services.lead_recycle(lead_id=lead.pk, actor=Actor.of(org.manager_east), reason_code="unresponsive",
+                                   override=True)
+    assert result.lead.stage == "nurture" and result.transition.override is True
+
+
+def test_someone_who_could_never_make_the_move_is_refused_even_when_the_lead_is_already_there(org):
+    lead = walk(org, "sal")
+    from leadops.errors import Forbidden
+
+    with pytest.raises(Forbidden):
+        services.lead_accept(lead_id=lead.pk, actor=Actor.of(org.rep_east))
