@@ -41,14 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet-wait", type=int, default=0, metavar="SECONDS",
                         help="first wait (at most this long) for the 1-minute load average to drop below the core "
                              "count: the machine is shared")
-    parser.add_argument("--whatif", action="store_true",
-                        help="in-process benchmarks with bench.whatif's proposed fixes applied (plans to "
-                             "bench/plans/whatif/); point --base-url at a server running bench.whatif:application")
     args = parser.parse_args(argv)
 
     _setup_django()
-    if args.whatif:
-        import bench.whatif  # noqa: F401 - applies the patches
     from bench import machine, report
     from bench.benchmarks import BENCHMARKS, Options, issue_tokens, revoke_issued
     from bench.memory import RssSampler, find_gunicorn
@@ -76,9 +71,6 @@ def main(argv: list[str] | None = None) -> int:
     opts = Options(base_url=args.base_url, token=args.token, manager_token=args.manager_token,
                    requests=args.requests, concurrency=args.concurrency, warmup=args.warmup,
                    server_pid=args.server_pid, only=args.only)
-    if args.whatif:
-        opts.plans_dir = opts.plans_dir / "whatif"
-        opts.suffix = " [what-if]"
     http_names = [n for n in names if BENCHMARKS[n].http]
     sampler = None
     memory: dict[str, object] | None = None
@@ -127,13 +119,12 @@ def main(argv: list[str] | None = None) -> int:
     run = {"date": started.strftime("%Y-%m-%d %H:%M UTC"), "machine": info, "args": {
             "requests": args.requests, "concurrency": args.concurrency, "base_url": args.base_url},
             "results": [r.as_dict() for r in results], "failures": failures, "memory": memory,
-            "dataset": report.dataset_summary(), "whatif": args.whatif}
-    label = ("all" if args.name == "all" else args.name) + ("-whatif" if args.whatif else "")
-    out = Path(__file__).resolve().parent / "results" / f"{label}.json"
+            "dataset": report.dataset_summary()}
+    out = Path(__file__).resolve().parent / "results" / f"{args.name}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(run, indent=2, default=str))
     print(f"\nwrote {out}")
-    if args.name == "all" and not args.no_write and not args.whatif:
+    if args.name == "all" and not args.no_write:
         path = report.write(run)
         print(f"wrote {path}")
     return 1 if failures else 0

@@ -44,7 +44,6 @@ class Options:
     server_pid: int | None = None
     plans_dir: Path = PLANS_DIR
     only: str | None = None  # run only the list combinations whose label contains this
-    suffix: str = ""  # " [what-if]" when bench.whatif's patches are applied in-process
     issued_token_ids: list[int] = field(default_factory=list)
 
 
@@ -137,7 +136,7 @@ def http_lead_list(opts: Options) -> list[Result]:
                                                     concurrency=opts.concurrency)
         first = api.get_json(path)
         results.append(summarise(
-            f"GET /leads/ {label}{opts.suffix}", latencies, wall_s=wall, target=LIST_TARGET[0],
+            f"GET /leads/ {label}", latencies, wall_s=wall, target=LIST_TARGET[0],
             target_ms=LIST_TARGET[1], concurrency=opts.concurrency, errors=errors,
             note=f"`?{_fill(template, values)}` as {caller}",
             rows=len(first["results"]), error_samples=samples,
@@ -169,7 +168,7 @@ def _http_deep_pages(api: Api, opts: Options, pages: int = 40) -> Result:
         if not link:
             break
         path = api.path_of(link)
-    result = summarise(f"GET /leads/ cursor pages 1-40 (stage=lead by score){opts.suffix}", latencies,
+    result = summarise("GET /leads/ cursor pages 1-40 (stage=lead by score)", latencies,
                        wall_s=time.perf_counter() - started, target=LIST_TARGET[0], target_ms=LIST_TARGET[1],
                        concurrency=1, errors=errors, note="following `next`, one client")
     print(result.line(), flush=True)
@@ -197,10 +196,8 @@ def http_transition(opts: Options, action: str = "accept") -> list[Result]:
         def body(_lead: dict[str, Any]) -> dict[str, Any]:
             return {}
     else:
-        reasons = ["wrong_title", "missing_data", "wrong_company_size", "insufficient_budget", "duplicate"]
-
         def body(lead: dict[str, Any]) -> dict[str, Any]:
-            return {"reason": reasons[lead["id"] % len(reasons)], "note": "bench"}
+            return reject_body(lead["id"])
 
     def call(lead: dict[str, Any]) -> Reply:
         return api.request("POST", f"/api/v1/leads/{lead['id']}/{action}/", body(lead))
@@ -213,6 +210,14 @@ def http_transition(opts: Options, action: str = "accept") -> list[Result]:
                        errors=errors, note=f"as {MANAGER}; each lead once", error_samples=samples)
     print(result.line(), flush=True)
     return [result]
+
+
+REJECT_REASONS = ["wrong_title", "missing_data", "wrong_company_size", "insufficient_budget", "duplicate"]
+
+
+def reject_body(lead_id: int) -> dict[str, str]:
+    """A rejection as a manager sends it; the reasons alternate between nurture and disqualified."""
+    return {"reason": REJECT_REASONS[lead_id % len(REJECT_REASONS)], "note": "bench"}
 
 
 def http_reject(opts: Options) -> list[Result]:
@@ -265,7 +270,6 @@ def inproc_timeline(opts: Options) -> list[Result]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from lifecycle.api.serializers import TimelineItemOut
     from lifecycle.models import Lead
     from lifecycle.selectors import lead_timeline
 
@@ -278,9 +282,6 @@ def inproc_timeline(opts: Options) -> list[Result]:
     results.append(summarise(f"lead_timeline() selector ({len(items)} items, in-process)", samples, wall_s=wall,
                              target=_diagnostic(TIMELINE_TARGET), target_ms=None,
                              note=f"{len(ctx.captured_queries)} queries", queries=len(ctx.captured_queries)))
-    samples, wall = _timed(lambda: TimelineItemOut(lead_timeline(lead), many=True).data, opts.requests, opts.warmup)
-    results.append(summarise("lead_timeline() + TimelineItemOut serializer (in-process)", samples, wall_s=wall,
-                             target=_diagnostic(TIMELINE_TARGET), target_ms=None))
     for result in results:
         print(result.line(), flush=True)
     return results
@@ -333,7 +334,7 @@ def inproc_list_sql(opts: Options) -> list[Result]:
             execution = re.search(r"Execution Time: ([\d.]+) ms", plan)
             where = opts.plans_dir.relative_to(PLANS_DIR.parent.parent)
             result = summarise(
-                f"SQL of /leads/ {label}{opts.suffix}", samples, wall_s=wall, target="(SQL part of the 100 ms page)",
+                f"SQL of /leads/ {label}", samples, wall_s=wall, target="(SQL part of the 100 ms page)",
                 target_ms=None, note=f"plan: {where}/{_slug(label)}.txt"
                                      + ("; SEQ SCAN on lifecycle_lead" if seq_scan else ""),
                 queries=len(ctx.captured_queries), seq_scan=seq_scan,
@@ -424,16 +425,36 @@ def inproc_api(opts: Options) -> list[Result]:
     try:
         heavy = Lead.objects.get(email=HEAVY_EMAIL).pk
         manager_user = User.objects.get(username=MANAGER)
-        ids = list(Lead.objects.filter(stage="mql", team__manager=manager_user, owner__isnull=False)
-                   .order_by("-became_mql_at", "-id").values_list("id", flat=True)[: opts.requests + opts.warmup])
-        accept_ids = iter(ids)
+
+        def mql_ids() -> Any:
+            """Distinct MQL leads of the manager's team, read when a transition case starts (each is used once)."""
+            ids = list(Lead.objects.filter(stage="mql", team__manager=manager_user, owner__isnull=False)
+                       .order_by("-became_mql_at", "-id").values_list("id", flat=True)[: opts.requests + 2])
+            if len(ids) < opts.requests + 2:
+                raise RuntimeError(f"only {len(ids)} MQL leads left for {MANAGER}; regenerate the dataset")
+            return iter(ids)
+
+        pending: dict[str, Any] = {}
+
+        def next_mql(action: str) -> int:
+            if action not in pending:
+                pending[action] = mql_ids()
+            return int(next(pending[action]))
+
+        def reject() -> Any:
+            lead_id = next_mql("reject")
+            return manager.post(f"/api/v1/leads/{lead_id}/reject/", reject_body(lead_id),
+                                content_type="application/json")
+
         cases = [
             ("GET /leads/?stage=mql&source=webinar&ordering=-score&page_size=50", LIST_TARGET,
              lambda: admin.get("/api/v1/leads/?stage=mql&source=webinar&ordering=-score&page_size=50")),
             ("GET /leads/{id}/timeline/ (500 items)", TIMELINE_TARGET,
              lambda: admin.get(f"/api/v1/leads/{heavy}/timeline/")),
             ("POST /leads/{id}/accept/", TRANSITION_TARGET,
-             lambda: manager.post(f"/api/v1/leads/{next(accept_ids)}/accept/", {}, content_type="application/json")),
+             lambda: manager.post(f"/api/v1/leads/{next_mql('accept')}/accept/", {},
+                                  content_type="application/json")),
+            ("POST /leads/{id}/reject/", TRANSITION_TARGET, reject),
         ]
         for label, (target, target_ms), call in cases:
             response = call()
@@ -443,9 +464,8 @@ def inproc_api(opts: Options) -> list[Result]:
                 raise RuntimeError(f"{label}: {response.status_code} {response.content[:300]!r}")
             queries = len(ctx.captured_queries)
             sql_ms = sum(float(q["time"]) for q in ctx.captured_queries) * 1000
-            n = min(opts.requests, len(ids) - 2) if "accept" in label else opts.requests
-            samples, wall = _timed(call, n, 0)
-            results.append(summarise(f"{label} via test client (in-process){opts.suffix}", samples, wall_s=wall,
+            samples, wall = _timed(call, opts.requests, 0)
+            results.append(summarise(f"{label} via test client (in-process)", samples, wall_s=wall,
                                      target=_diagnostic((target, target_ms)), target_ms=None,
                                      note=f"{queries} SQL queries, {sql_ms:.1f} ms of SQL in one sampled request",
                                      queries=queries, sql_ms=sql_ms))

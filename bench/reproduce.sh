@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Reproduce docs/performance.md: a fresh 1M-lead database, a gunicorn on it, every benchmark, then the
-# proposed list fixes measured on a second gunicorn (bench.whatif). Stops only the servers it started.
+# Reproduce docs/performance.md: a fresh 1M-lead database, a gunicorn on it, every benchmark. Stops only the
+# server it started.
 #
 #   bench/reproduce.sh                 # from the repository root; needs PostgreSQL on 127.0.0.1:5432 (trust)
 #   LEADS=100000 REQUESTS=40 bench/reproduce.sh    # smaller
@@ -12,7 +12,6 @@ SEED=${SEED:-1}
 DB=${DB:-leadops_bench}
 PORT=${PORT:-8765}
 REQUESTS=${REQUESTS:-100}
-WHATIF_PORT=${WHATIF_PORT:-8766}
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/$DB}
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/5}
 export DJANGO_SETTINGS_MODULE=leadops.settings.dev
@@ -39,8 +38,3 @@ start() {  # start <wsgi app> <port>
 start leadops.wsgi:application "$PORT"
 $PY -m bench all --base-url "http://127.0.0.1:$PORT" --requests "$REQUESTS" --concurrency 2 --quiet-wait 300 | tee "$LOG/all.log" \
   || echo "some benchmarks failed (see $LOG/all.log)"
-
-start bench.whatif:application "$WHATIF_PORT"
-$PY -m bench list_sql --whatif --requests "$REQUESTS" | tee "$LOG/list_sql-whatif.log" || true
-$PY -m bench lead_list --whatif --base-url "http://127.0.0.1:$WHATIF_PORT" --requests "$REQUESTS" \
-  | tee "$LOG/lead_list-whatif.log" || true

@@ -50,9 +50,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
         "expires_at",
         "revoked_at",
         "last_used_at",
+        "rate_limit",
     ]
     readonly_fields = ["prefix", "key_hash", "user", "created_at", "last_used_at", "scopes"]
-    fields = ["user", "name", "prefix", "scopes", "created_at", "expires_at", "revoked_at", "last_used_at"]
+    fields = ["user", "name", "prefix", "scopes", "rate_limit", "created_at", "expires_at", "revoked_at",
+              "last_used_at"]
     actions = ["revoke"]
 
     def has_add_permission(self, request) -> bool:

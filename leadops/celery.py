@@ -14,6 +14,10 @@ app.autodiscover_tasks()
 # The one beat schedule of LeadOps. Later issues add the SLA sweep, score decay and rollups here.
 app.conf.beat_schedule = {
     "heartbeat": {"task": "leadops.tasks.heartbeat", "schedule": 60.0},
+    # webhooks: fan out the outbox and attempt due deliveries (leadops/webhooks)
+    "webhooks-dispatch": {"task": "webhooks.tasks.dispatch", "schedule": 5.0, "options": {"expires": 30}},
+    # Idempotency-Keys are kept 24 h (leadops.api.idempotency)
+    "idempotency-keys-purge": {"task": "leadops.tasks.idempotency_keys_purge", "schedule": 3600.0},
     # SLA clocks: the breach-and-warning sweep (breaches flagged within 60 s of their due time)
     "sla-sweep": {"task": "sla.tasks.sweep", "schedule": 15.0, "options": {"expires": 60}},
     # the escalation ladder: the ISO week just ended, Mondays 06:00 UTC

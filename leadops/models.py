@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import zoneinfo
 
@@ -107,6 +108,14 @@ class Scope(models.TextChoices):
     ADMIN = "admin", "Administer configuration"
 
 
+RATE_PATTERN = re.compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)$")
+
+
+def validate_rate(value: str) -> None:
+    if value and not RATE_PATTERN.match(value):
+        raise ValidationError(f"{value!r} is not a rate such as '600/min', '20/s' or '10000/hour'.")
+
+
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -123,6 +132,10 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    rate_limit = models.CharField(
+        max_length=20, blank=True, default="", validators=[validate_rate],
+        help_text="Requests allowed for this client, e.g. '600/min' or '20/s'; empty: the default "
+                  "(settings.LEADOPS_API_CLIENT_RATE).")
 
     class Meta:
         ordering = ["-created_at"]
@@ -149,3 +162,28 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a write sent with an ``Idempotency-Key`` header (per principal, 24 h).
+
+    A row is inserted (unique per user and key) before the write runs, with ``status_code`` empty while
+    it runs; the answer is stored when it completes. See ``leadops.api.idempotency``.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    body_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.BinaryField(default=bytes)
+    content_type = models.CharField(max_length=100, blank=True, default="")
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")]
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.method} {self.path})"

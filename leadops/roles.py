@@ -64,3 +64,32 @@ def may_read_people(user: User | None) -> bool:
 
 def may_browser_login(user: User) -> bool:
     return user.is_active and role_of(user) != Role.INTEGRATOR
+
+
+# --- the browser workspace (issue 8): which pages a role gets ---------------------------------------
+
+
+def may_review_mql_queue(user: User | None) -> bool:
+    """The MQL queue: marketing ops, sales managers (their teams) and admins."""
+    return role_of(user) in {Role.MARKETING_OPS, Role.SALES_MANAGER, Role.ADMIN}
+
+
+def may_review_sal(user: User | None) -> bool:
+    """The SAL review queue (accept / reject MQLs routed to one's teams): sales managers."""
+    return role_of(user) == Role.SALES_MANAGER
+
+
+def works_own_leads(user: User | None) -> bool:
+    """"My leads", the rep's queue: sales reps (and SDRs)."""
+    return role_of(user) == Role.SALES_REP
+
+
+def may_log_touch_on(user: User | None, *, owns: bool, manages: bool) -> bool:
+    """Log a touch on a lead from the browser: its owner rep, or a manager of its team (as themselves)."""
+    role = role_of(user)
+    return (role == Role.SALES_REP and owns) or (role == Role.SALES_MANAGER and manages)
+
+
+def may_see_recycled(user: User | None) -> bool:
+    """The recycled-leads view (what sales sent back, with reasons): marketing ops and admins."""
+    return role_of(user) in {Role.MARKETING_OPS, Role.ADMIN}

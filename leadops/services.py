@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from leadops import clock, events
 from leadops.errors import Conflict, NotFound, RuleViolation
-from leadops.models import ApiToken, Heartbeat, OutOfOffice, RepProfile, Scope, Team, User, hash_token
+from leadops.models import RATE_PATTERN, ApiToken, Heartbeat, OutOfOffice, RepProfile, Scope, Team, User, hash_token
 from leadops.roles import Role
 
 REP_ROLES = {Role.SALES_REP}
@@ -113,7 +113,8 @@ def rep_update(
 
 
 def token_issue(
-    *, user: User, scopes: Iterable[str], name: str = "", expires_at: dt.datetime | None = None
+    *, user: User, scopes: Iterable[str], name: str = "", expires_at: dt.datetime | None = None,
+    rate_limit: str = "",
 ) -> tuple[ApiToken, str]:
     """Create a token; returns it and the raw key, which is never stored and never shown again."""
     scopes = list(dict.fromkeys(scopes))
@@ -126,9 +127,14 @@ def token_issue(
         raise RuleViolation(
             "A token must expire in the future.", details={"fields": {"expires_at": "in the past"}}
         )
+    if rate_limit and not RATE_PATTERN.match(rate_limit):
+        raise RuleViolation(
+            f"{rate_limit!r} is not a rate such as '600/min'.", details={"fields": {"rate_limit": "e.g. 600/min"}}
+        )
     raw = ApiToken.new_key()
     token = ApiToken.objects.create(
-        user=user, name=name, prefix=raw[:10], key_hash=hash_token(raw), scopes=scopes, expires_at=expires_at
+        user=user, name=name, prefix=raw[:10], key_hash=hash_token(raw), scopes=scopes, expires_at=expires_at,
+        rate_limit=rate_limit,
     )
     return token, raw
 

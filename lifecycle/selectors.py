@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,18 +34,26 @@ def cadence_required_attempts() -> int:
     return int(active_policy_value("touch_cadence", "required_attempts", DEFAULT_CADENCE_ATTEMPTS))
 
 
-def manages_lead(user: User, lead: Lead) -> bool:
-    """A sales manager answers for leads of their teams (the lead's team, or its owner's team)."""
+def manages_lead(user: User, lead: Lead, *, team_ids: Collection[int] | None = None) -> bool:
+    """A sales manager answers for leads of their teams (the lead's team, or its owner's team).
+
+    ``team_ids``: the manager's ``managed_team_ids`` when the caller has already read them."""
     if roles.role_of(user) != Role.SALES_MANAGER:
         return False
-    teams = managed_team_ids(user)
+    teams = managed_team_ids(user) if team_ids is None else team_ids
     if lead.team_id in teams:
         return True
-    return lead.owner_id is not None and User.objects.filter(pk=lead.owner_id, team_id__in=teams).exists()
+    if lead.owner_id is None:
+        return False
+    if Lead.owner.is_cached(lead):  # the owner came with the lead
+        return lead.owner is not None and lead.owner.team_id in teams
+    return User.objects.filter(pk=lead.owner_id, team_id__in=teams).exists()
 
 
-def may_own(rep: User, *, manager: User) -> bool:
-    """Can ``manager`` hand a lead to ``rep``? An active sales rep of one of the manager's teams."""
+def may_own(rep: User, *, manager: User, team_ids: Collection[int] | None = None) -> bool:
+    """Can ``manager`` hand a lead to ``rep``? An active sales rep of one of the manager's teams.
+
+    ``team_ids``: the manager's ``managed_team_ids`` when the caller has already read them."""
     if rep.role != Role.SALES_REP or not rep.is_active:
         return False
     profile = getattr(rep, "rep_profile", None)
@@ -51,7 +61,7 @@ def may_own(rep: User, *, manager: User) -> bool:
         return False
     if roles.role_of(manager) == Role.ADMIN:
         return True
-    return rep.team_id in managed_team_ids(manager)
+    return rep.team_id in (managed_team_ids(manager) if team_ids is None else team_ids)
 
 
 def leads_visible_to(user: User) -> QuerySet[Lead]:
@@ -92,55 +102,82 @@ class TimelineItem:
     data: dict[str, Any]
 
 
-def _transition_item(t: StageTransition) -> TimelineItem:
-    reason = t.reason.code if t.reason_id and t.reason else None
-    who = t.actor.username if t.actor_id and t.actor else t.actor_kind
-    text = f"{t.from_stage} → {t.to_stage} by {who}" + (f" ({reason})" if reason else "")
-    return TimelineItem("transition", t.occurred_at, t.cycle, text, {
-        "id": t.pk, "from": t.from_stage, "to": t.to_stage, "actor": t.actor_id, "actor_kind": t.actor_kind,
-        "reason": reason, "trigger": t.trigger, "note": t.note, "override": t.override,
+def _transition_item(t: Mapping[str, Any]) -> TimelineItem:
+    reason = t["reason__code"]
+    who = t["actor__username"] if t["actor_id"] is not None else t["actor_kind"]
+    text = f"{t['from_stage']} → {t['to_stage']} by {who}" + (f" ({reason})" if reason else "")
+    return TimelineItem("transition", t["occurred_at"], t["cycle"], text, {
+        "id": t["id"], "from": t["from_stage"], "to": t["to_stage"], "actor": t["actor_id"],
+        "actor_kind": t["actor_kind"], "reason": reason, "trigger": t["trigger"], "note": t["note"],
+        "override": t["override"],
     })
 
 
-def lead_timeline(lead: Lead) -> list[TimelineItem]:
-    """Everything that happened to a lead, oldest first, across cycles, in a fixed number of queries."""
-    from routing.models import Assignment
+def cycle_finder(starts: list[tuple[dt.datetime, int]]) -> Callable[[dt.datetime], int]:
+    """``cycle_at(when)``: the cycle of the last transition (in ``seq`` order) at or before ``when``, 0 before
+    the first. ``starts``: the lead's transitions as (occurred_at, cycle), in ``seq`` order."""
+    times = [at for at, _cycle in starts]
+    if times == sorted(times):  # the usual case: a binary search
+        def cycle_at(when: dt.datetime) -> int:
+            i = bisect.bisect_right(times, when)
+            return starts[i - 1][1] if i else 0
+        return cycle_at
 
-    items: list[TimelineItem] = []
-    transitions = list(
-        StageTransition.objects.filter(lead=lead).select_related("actor", "reason").order_by("seq")
-    )
-    items += [_transition_item(t) for t in transitions]
-    # the cycle a timestamped item belongs to: the cycle of the last transition at or before it
-    starts = [(t.occurred_at, t.cycle) for t in transitions]
-
-    def cycle_at(when: dt.datetime) -> int:
+    def cycle_at_unordered(when: dt.datetime) -> int:  # a transition backdated before an earlier one
         current = 0
         for at, cycle in starts:
             if at <= when:
                 current = cycle
         return current
+    return cycle_at_unordered
 
-    for e in MarketingEvent.objects.filter(lead=lead).select_related("campaign").order_by("occurred_at", "id"):
-        items.append(TimelineItem("event", e.occurred_at, cycle_at(e.occurred_at),
-                                  f"{e.type}" + (f" ({e.campaign.name})" if e.campaign else ""),
-                                  {"id": e.pk, "type": e.type, "campaign": e.campaign_id, "source": e.source,
-                                   "external_id": e.external_id, "properties": e.properties}))
-    for t in Touch.objects.filter(lead=lead).select_related("rep").order_by("occurred_at", "id"):
-        items.append(TimelineItem("touch", t.occurred_at, t.cycle,
-                                  f"{t.channel_id} · {t.outcome_id} by {t.rep.username}",
-                                  {"id": t.pk, "rep": t.rep_id, "channel": t.channel_id, "outcome": t.outcome_id,
-                                   "note": t.note, "counts_as_attempt": t.counts_as_attempt}))
-    for a in Assignment.objects.filter(lead=lead).select_related("rep", "team").order_by("decided_at", "id"):
-        target = a.rep.username if a.rep else (a.team.name if a.team else "queue")
-        items.append(TimelineItem("assignment", a.decided_at, a.cycle, f"assigned to {target} ({a.method})",
-                                  {"id": a.pk, "rep": a.rep_id, "team": a.team_id, "method": a.method,
-                                   "rule": a.rule_name, "previous_rep": a.previous_rep_id, "actor": a.actor_id,
-                                   "candidates": a.candidates, "latency_ms": a.latency_ms, "note": a.note}))
-    for o in Opportunity.objects.filter(lead=lead).order_by("created_at", "id"):
-        items.append(TimelineItem("opportunity", o.created_at, o.cycle, f"opportunity {o.name}: {o.deal_stage}",
-                                  {"id": o.pk, "deal_stage": o.deal_stage, "amount": str(o.amount),
-                                   "currency": o.currency, "close_date": o.close_date.isoformat()}))
+
+def lead_timeline(lead: Lead) -> list[TimelineItem]:
+    """Everything that happened to a lead, oldest first, across cycles, in a fixed number of queries.
+
+    Rows are read as plain values (no model instances: a lead with hundreds of items would spend more on
+    building them than on the queries)."""
+    from routing.models import Assignment
+
+    items: list[TimelineItem] = []
+    transitions = list(StageTransition.objects.filter(lead=lead).order_by("seq").values(
+        "id", "occurred_at", "cycle", "from_stage", "to_stage", "actor_id", "actor_kind", "actor__username",
+        "reason__code", "trigger", "note", "override"))
+    items += [_transition_item(t) for t in transitions]
+    # the cycle a timestamped item belongs to: the cycle of the last transition at or before it
+    cycle_at = cycle_finder([(t["occurred_at"], t["cycle"]) for t in transitions])
+
+    for e in MarketingEvent.objects.filter(lead=lead).order_by("occurred_at", "id").values(
+            "id", "occurred_at", "type", "campaign_id", "campaign__name", "source", "external_id", "properties"):
+        items.append(TimelineItem("event", e["occurred_at"], cycle_at(e["occurred_at"]),
+                                  e["type"] + (f" ({e['campaign__name']})" if e["campaign_id"] is not None else ""),
+                                  {"id": e["id"], "type": e["type"], "campaign": e["campaign_id"],
+                                   "source": e["source"], "external_id": e["external_id"],
+                                   "properties": e["properties"]}))
+    for t in Touch.objects.filter(lead=lead).order_by("occurred_at", "id").values(
+            "id", "occurred_at", "cycle", "rep_id", "rep__username", "channel_id", "outcome_id", "note",
+            "counts_as_attempt"):
+        items.append(TimelineItem("touch", t["occurred_at"], t["cycle"],
+                                  f"{t['channel_id']} · {t['outcome_id']} by {t['rep__username']}",
+                                  {"id": t["id"], "rep": t["rep_id"], "channel": t["channel_id"],
+                                   "outcome": t["outcome_id"], "note": t["note"],
+                                   "counts_as_attempt": t["counts_as_attempt"]}))
+    for a in Assignment.objects.filter(lead=lead).order_by("decided_at", "id").values(
+            "id", "decided_at", "cycle", "method", "rep_id", "rep__username", "team_id", "team__name", "rule_name",
+            "previous_rep_id", "actor_id", "candidates", "latency_ms", "note"):
+        target = (a["rep__username"] if a["rep_id"] is not None
+                  else (a["team__name"] if a["team_id"] is not None else "queue"))
+        items.append(TimelineItem("assignment", a["decided_at"], a["cycle"], f"assigned to {target} ({a['method']})",
+                                  {"id": a["id"], "rep": a["rep_id"], "team": a["team_id"], "method": a["method"],
+                                   "rule": a["rule_name"], "previous_rep": a["previous_rep_id"],
+                                   "actor": a["actor_id"], "candidates": a["candidates"],
+                                   "latency_ms": a["latency_ms"], "note": a["note"]}))
+    for o in Opportunity.objects.filter(lead=lead).order_by("created_at", "id").values(
+            "id", "created_at", "cycle", "name", "deal_stage", "amount", "currency", "close_date"):
+        items.append(TimelineItem("opportunity", o["created_at"], o["cycle"],
+                                  f"opportunity {o['name']}: {o['deal_stage']}",
+                                  {"id": o["id"], "deal_stage": o["deal_stage"], "amount": str(o["amount"]),
+                                   "currency": o["currency"], "close_date": o["close_date"].isoformat()}))
     for provider in TIMELINE_PROVIDERS:
         items += provider(lead, cycle_at)
     order = {"transition": 0, "assignment": 1, "opportunity": 2, "event": 3, "touch": 4}

@@ -16,6 +16,9 @@ class ScoringConfig(AppConfig):
         events.subscribe("event.recorded", on_event_recorded)
         events.subscribe("lead.created", on_lead_created)
         events.subscribe("lead.updated", on_lead_updated)
+        # bulk upserts (events.batch()): one task per few hundred leads instead of one per lead
+        events.subscribe_batch("lead.created", on_leads_created)
+        events.subscribe_batch("lead.updated", on_leads_updated)
         events.subscribe("scoring.model_activated", on_run_started)
         events.subscribe("scoring.rescore_started", on_run_started)
         if score_timeline not in TIMELINE_PROVIDERS:
@@ -47,6 +50,21 @@ def on_lead_updated(event) -> None:
 
     if set(event.data.get("changed") or ()) - UNSCORED_FIELDS:
         rescore_lead.delay(event.lead_id, ScoreReason.LEAD_UPDATED)
+
+
+def on_leads_created(batch) -> None:
+    from scoring.models import ScoreReason
+    from scoring.tasks import enqueue_rescore
+
+    enqueue_rescore([e.lead_id for e in batch if e.lead_id is not None], ScoreReason.LEAD_CREATED)
+
+
+def on_leads_updated(batch) -> None:
+    from scoring.models import ScoreReason
+    from scoring.tasks import enqueue_rescore
+
+    enqueue_rescore([e.lead_id for e in batch if e.lead_id is not None
+                     and set(e.data.get("changed") or ()) - UNSCORED_FIELDS], ScoreReason.LEAD_UPDATED)
 
 
 def on_run_started(event) -> None:

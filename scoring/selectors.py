@@ -30,7 +30,7 @@ from scoring.engine import (
     promotes_by_score,
     score,
 )
-from scoring.models import BehaviourRule, FitRule, RescoreRun, RunKind, ScoreChange, ScoringModel
+from scoring.models import BehaviourRule, FitRule, RescoreRun, RunKind, ScoreChange, ScoreReason, ScoringModel
 
 # --- models -----------------------------------------------------------------------------------------------
 
@@ -74,6 +74,23 @@ def definition_of(model: ScoringModel) -> ModelDef:
 def spec_of(model: ScoringModel) -> ModelSpec:
     """The compiled version; raises ``scoring.engine.InvalidModel`` for a stored model that is invalid."""
     return compile_model(definition_of(model))
+
+
+# Compiled versions by id. A version never changes once written (its threshold, high-intent types and rules:
+# scoring.models), so its id names the same spec for good; the few versions a process meets are kept.
+_specs: dict[int, ModelSpec] = {}
+SPEC_CACHE_SIZE = 32
+
+
+def cached_spec(model: ScoringModel) -> ModelSpec:
+    """``spec_of`` read and compiled once per version and process (reads the rules only the first time)."""
+    spec = _specs.get(model.pk)
+    if spec is None:
+        spec = spec_of(model)
+        if len(_specs) >= SPEC_CACHE_SIZE:
+            _specs.clear()
+        _specs[model.pk] = spec
+    return spec
 
 
 # --- one lead's inputs ------------------------------------------------------------------------------------
@@ -172,16 +189,15 @@ def explanation_for(lead: Lead) -> dict[str, Any] | None:
     active version (``pending_rescore`` says whether that differs from its stored score, i.e. its first
     rescore is still queued). None when there is no scoring model at all.
     """
-    last = ScoreChange.objects.filter(lead_id=lead.pk).order_by("-at", "-id").values("model_id", "at").first()
+    last = ScoreChange.objects.filter(lead_id=lead.pk).select_related("model").order_by("-at", "-id").first()
     if last is not None:
-        as_of = last["at"]
-        model = ScoringModel.objects.prefetch_related("fit_rules", "behaviour_rules").get(pk=last["model_id"])
+        model, as_of = last.model, last.at
     else:
-        found = active_model()
+        found = ScoringModel.objects.filter(is_active=True).first()
         if found is None:
             return None
         model, as_of = found, clock.now()
-    spec = spec_of(model)
+    spec = cached_spec(model)
     events = events_of([lead.pk], spec.event_types, recorded_by=as_of if last is not None else None)
     result = score(facts_of(lead_row(lead)), events.get(lead.pk, []), spec, as_of)
     mql = (StageTransition.objects.filter(lead_id=lead.pk, to_stage=Stage.MQL, cycle=lead.recycle_count)
@@ -213,14 +229,17 @@ def explanation_for(lead: Lead) -> dict[str, Any] | None:
 def score_timeline(lead: Lead, cycle_at: Callable[[dt.datetime], int]) -> list[TimelineItem]:
     """Score changes as timeline rows (registered in ``lifecycle.selectors.TIMELINE_PROVIDERS``); one query."""
     items = []
-    for change in ScoreChange.objects.filter(lead_id=lead.pk).select_related("model").order_by("at", "id"):
-        delta = change.new_score - change.old_score
+    labels = dict(ScoreReason.choices)
+    for change in ScoreChange.objects.filter(lead_id=lead.pk).order_by("at", "id").values(
+            "id", "at", "old_score", "new_score", "fit", "behaviour", "reason", "event_id", "model__version"):
+        delta = change["new_score"] - change["old_score"]
+        label = str(labels.get(change["reason"], change["reason"])).lower()
         items.append(TimelineItem(
-            "score", change.at, cycle_at(change.at),
-            f"score {change.old_score} → {change.new_score} ({delta:+d}; {change.get_reason_display().lower()})",
-            {"id": change.pk, "old": change.old_score, "new": change.new_score, "fit": change.fit,
-             "behaviour": change.behaviour, "reason": change.reason, "event": change.event_id,
-             "model_version": change.model.version},
+            "score", change["at"], cycle_at(change["at"]),
+            f"score {change['old_score']} → {change['new_score']} ({delta:+d}; {label})",
+            {"id": change["id"], "old": change["old_score"], "new": change["new_score"], "fit": change["fit"],
+             "behaviour": change["behaviour"], "reason": change["reason"], "event": change["event_id"],
+             "model_version": change["model__version"]},
         ))
     return items
 

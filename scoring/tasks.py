@@ -29,6 +29,23 @@ def rescore_lead(lead_id: int, reason: str = ScoreReason.MANUAL, event_id: int |
     services.lead_rescore(lead_id=lead_id, reason=reason, event_id=event_id)
 
 
+@shared_task(name="scoring.tasks.rescore_leads", **TASK_OPTIONS)
+def rescore_leads(lead_ids: list[int], reason: str = ScoreReason.MANUAL) -> None:
+    """Recompute a batch of leads (bulk upserts enqueue one per ``BATCH_SIZE`` leads, not one per lead)."""
+    for lead_id in lead_ids:
+        services.lead_rescore(lead_id=lead_id, reason=reason)
+
+
+BATCH_SIZE = 250
+
+
+def enqueue_rescore(lead_ids: list[int], reason: str) -> None:
+    """Enqueue ``rescore_leads`` for ``lead_ids`` in batches of ``BATCH_SIZE``."""
+    unique = list(dict.fromkeys(lead_ids))
+    for start in range(0, len(unique), BATCH_SIZE):
+        rescore_leads.delay(unique[start:start + BATCH_SIZE], reason)
+
+
 @shared_task(name="scoring.tasks.rescore_run_step", **TASK_OPTIONS)
 def rescore_run_step(run_id: int) -> None:
     """A few batches of a run, then the next step is queued behind other work until the run is done."""

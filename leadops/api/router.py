@@ -3,9 +3,12 @@
 from rest_framework.routers import DefaultRouter
 
 from leadops.api.org import RepViewSet, TeamViewSet, UserViewSet
+from leadops.webhooks.api.views import WebhookViewSet
 from lifecycle.api.activity import EventViewSet, OpportunityViewSet, TouchViewSet
+from lifecycle.api.bulk import LeadBulkViewSet
 from lifecycle.api.reference import AccountViewSet, CampaignViewSet, DispositionViewSet, RevenueTargetViewSet
 from lifecycle.api.views import LeadViewSet
+from reporting.api.views import ReportViewSet
 from routing.api.views import AssignmentViewSet, FairnessViewSet, RoutingRuleViewSet
 from scoring.api.views import ScoringModelViewSet
 from sla.api.views import (
@@ -27,6 +30,7 @@ router = Router()
 router.register("users", UserViewSet, basename="user")
 router.register("teams", TeamViewSet, basename="team")
 router.register("reps", RepViewSet, basename="rep")
+router.register("leads/bulk", LeadBulkViewSet, basename="lead-bulk")  # before leads/{id}/
 router.register("leads", LeadViewSet, basename="lead")
 router.register("touches", TouchViewSet, basename="touch")
 router.register("events", EventViewSet, basename="event")
@@ -46,3 +50,5 @@ router.register("sla/obligations", ObligationViewSet, basename="sla-obligation")
 router.register("calendars", CalendarViewSet, basename="calendar")
 router.register("sla-policies", PolicyViewSet, basename="sla-policy")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("webhooks", WebhookViewSet, basename="webhook")
+router.register("reports", ReportViewSet, basename="report")

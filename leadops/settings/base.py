@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # swagger-ui and redoc served from static/, no CDN
     "leadops",
+    "leadops.webhooks",
     "lifecycle",
     "scoring",
     "routing",
@@ -55,6 +56,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # the API's limits answer before a body is read, then writes with an Idempotency-Key are remembered
+    "leadops.api.limits.BodySizeLimitMiddleware",
+    "leadops.api.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -161,8 +165,13 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_THROTTLE_CLASSES": ["leadops.api.throttling.ApiClientRateThrottle"],
     "DATETIME_FORMAT": "iso-8601",
 }
+
+# Requests per API token unless the token says otherwise (ApiToken.rate_limit); empty: no limit.
+# Counted in the default cache (Redis in settings/prod.py, so all workers share the count).
+LEADOPS_API_CLIENT_RATE = env("LEADOPS_API_CLIENT_RATE", "6000/min") or ""
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "LeadOps API",
@@ -171,6 +180,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "leadops.api.schema.add_api_conventions",
+    ],
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "StageEnum": "lifecycle.state_machine.Stage",

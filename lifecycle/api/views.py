@@ -186,11 +186,12 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return self._act(request, DisqualifyIn, lambda lead_id, actor, v: services.lead_disqualify(
             lead_id=lead_id, actor=actor, reason_code=v.pop("reason"), **v))
 
-    @extend_schema(request=ReasonIn, responses={200: LeadDetailOut, **ACTION_ERRORS})
+    @extend_schema(request=DisqualifyIn, responses={200: LeadDetailOut, **ACTION_ERRORS})
     @action(detail=True, methods=["post"])
     def recycle(self, request: Request, pk: str | None = None) -> Response:
-        """SAL/SQL -> nurture with a recycle reason (back to marketing)."""
-        return self._act(request, ReasonIn, lambda lead_id, actor, v: services.lead_recycle(
+        """SAL/SQL -> nurture with a recycle reason (back to marketing); ``override`` as for disqualify, for
+        reasons that need the touch cadence (unresponsive)."""
+        return self._act(request, DisqualifyIn, lambda lead_id, actor, v: services.lead_recycle(
             lead_id=lead_id, actor=actor, reason_code=v.pop("reason"), **v))
 
     @extend_schema(request=ConvertIn, responses={200: ConvertOut, **ACTION_ERRORS})

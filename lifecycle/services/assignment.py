@@ -32,14 +32,16 @@ def lead_assign(*, lead_id: int, owner_id: int, actor: User, note: str = "",
             raise Conflict("This lead changed since you opened it.", code="stale",
                            details={"stage": lead.stage, "expected": expected_stage})
         role = roles.role_of(actor)
-        if role != Role.ADMIN and not (role == Role.SALES_MANAGER and selectors.manages_lead(actor, lead)):
+        team_ids = selectors.managed_team_ids(actor) if role == Role.SALES_MANAGER else None  # read once
+        if role != Role.ADMIN and not (role == Role.SALES_MANAGER
+                                       and selectors.manages_lead(actor, lead, team_ids=team_ids)):
             raise Forbidden("Only a manager of the lead's team may reassign it.", code="not_allowed")
         rep = User.objects.select_related("rep_profile").filter(pk=owner_id).first()
         if rep is None:
             raise NotFound("No such rep.", details={"fields": {"owner": "Unknown user."}})
-        if role == Role.SALES_MANAGER and rep.team_id not in selectors.managed_team_ids(actor):
+        if team_ids is not None and rep.team_id not in team_ids:
             raise NotFound("No such rep in your teams.", details={"fields": {"owner": "Not in your teams."}})
-        if not selectors.may_own(rep, manager=actor):
+        if not selectors.may_own(rep, manager=actor, team_ids=team_ids):
             raise Conflict("That rep is inactive or not a sales rep.", code="invalid_owner",
                            details={"fields": {"owner": "Inactive or not a sales rep."}})
         if lead.stage in CLOSED_STAGES:

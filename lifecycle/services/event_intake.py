@@ -16,7 +16,7 @@ from django.db import transaction
 from leadops.errors import Conflict, NotFound, RuleViolation
 from lifecycle.models import Campaign, Lead, MarketingEvent
 from lifecycle.services.activity import event_record
-from lifecycle.services.leads import lead_create, normalise_email
+from lifecycle.services.leads import lead_create, leads_with_email, normalise_email
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def event_ingest(
                 raise NotFound("No such lead.", details={"fields": {"lead": "No such lead."}})
         else:
             address = normalise_email(email or "")
-            lead = Lead.objects.filter(email__iexact=address).first()
+            lead = leads_with_email(address).first()
             if lead is None:
                 try:
                     lead = lead_create(email=address)
@@ -55,7 +55,7 @@ def event_ingest(
                 except Conflict as exc:  # created concurrently by another request
                     if exc.code != "duplicate":
                         raise
-                    lead = Lead.objects.get(email__iexact=address)
+                    lead = leads_with_email(address).get()
         event, created = event_record(lead=lead, type=type, occurred_at=occurred_at, campaign=campaign,
                                       source=source, external_id=external_id, properties=properties)
     return EventIntake(event, created=created, lead_created=lead_created)

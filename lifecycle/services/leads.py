@@ -8,6 +8,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.db.models.functions import Lower
 
 from leadops import clock, events
 from leadops.errors import Conflict, RuleViolation
@@ -105,8 +107,14 @@ def _firmographics(fields: dict[str, Any]) -> dict[str, Any]:
             "country": fields.get("country")}
 
 
+def leads_with_email(email: str) -> QuerySet[Lead]:
+    """Leads with this email, case-insensitively, through the ``lower(email)`` unique index (``iexact`` would
+    compare ``UPPER(email)`` and scan the whole table)."""
+    return Lead.objects.alias(email_ci=Lower("email")).filter(email_ci=email.lower())
+
+
 def _check_email_free(email: str, *, exclude_pk: int | None = None) -> None:
-    qs = Lead.objects.filter(email__iexact=email)
+    qs = leads_with_email(email)
     if exclude_pk is not None:
         qs = qs.exclude(pk=exclude_pk)
     other = qs.values_list("pk", flat=True).first()

@@ -88,7 +88,7 @@ def _manager_team_ids(actor: Actor) -> list[int] | None:
     return managed_team_ids(actor.user)
 
 
-def _acting_as(actor: Actor, lead: Lead, *, team_ids: list[int] | None = None) -> set[By]:
+def acting_as(actor: Actor, lead: Lead, *, team_ids: list[int] | None = None) -> set[By]:
     """The table's "who" entries this actor counts as, for this lead (``team_ids``: ``_manager_team_ids``)."""
     if actor.kind == ActorKind.SYSTEM or actor.user is None:
         return {By.SYSTEM}
@@ -253,7 +253,7 @@ def lead_transition(
                 details={"from": lead.stage, "to": to, "allowed": allowed_targets(lead.stage),
                          "allowed_actions": sorted({m.action for m in moves_from(lead.stage)})},
             )
-        acting = _acting_as(actor, lead, team_ids=team_ids)
+        acting = acting_as(actor, lead, team_ids=team_ids)
         if not acting & move.by:
             who = ", ".join(sorted(str(b).replace("_", " ") for b in move.by))
             raise Forbidden(f"Moving a lead from {lead.stage} to {to} is for: {who}.", code="not_allowed",
@@ -329,7 +329,7 @@ def _already_there(lead: Lead, *, to: str, actor: Actor, reason: DispositionReas
     the same decision (two accepts), but a different decision (another reason) is a conflict, and someone who
     could never make a move into this stage is refused as usual."""
     may = set().union(*(m.by for m in TABLE if m.target == to))
-    if not _acting_as(actor, lead, team_ids=team_ids) & may:
+    if not acting_as(actor, lead, team_ids=team_ids) & may:
         raise Forbidden(f"Moving a lead to {to} is not for you.", code="not_allowed", details={"to": to})
     if reason is not None and lead.disposition_id != reason.pk:
         current = lead.disposition.code if lead.disposition_id and lead.disposition else None

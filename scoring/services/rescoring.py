@@ -176,10 +176,10 @@ def lead_rescore(*, lead_id: int, reason: str = ScoreReason.MANUAL, event_id: in
         rows = selectors.lead_rows(Lead.objects.select_for_update(of=("self",)).filter(pk=lead_id))
         if not rows:
             return None
-        model = selectors.active_model()
+        model = ScoringModel.objects.filter(is_active=True).first()
         if model is None:
             log.warning("no active scoring model; lead %s not scored", lead_id)
             return None
-        spec = selectors.spec_of(model)
+        spec = selectors.cached_spec(model)
         event = MarketingEvent.objects.filter(pk=event_id, lead_id=lead_id).first() if event_id else None
         return rescore_rows(rows, model=model, spec=spec, now=now, reason=reason, event=event)[0]

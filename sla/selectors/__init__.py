@@ -76,15 +76,15 @@ def lead_has_clock_status(status: str, now: dt.datetime | None = None) -> Exists
 def clock_timeline(lead: Lead, cycle_at: Callable[[dt.datetime], int]) -> list[TimelineItem]:
     """The lead timeline's SLA rows: every change of every clock of the lead (one query)."""
     items = []
-    for e in (SlaClockEvent.objects.filter(clock__lead=lead).select_related("clock")
-              .order_by("occurred_at", "id")):
-        c = e.clock
-        summary = f"SLA {c.kind.replace('_', ' ')}: {e.kind}"
-        if e.kind in ("started", "retargeted", "recalculated"):
-            summary += f", due {c.due_at:%Y-%m-%d %H:%M} UTC" if e.kind == "started" else ""
-        items.append(TimelineItem("sla_clock", e.occurred_at, c.cycle, summary, {
-            "clock": c.pk, "policy": c.kind, "policy_version": c.policy_version, "event": e.kind,
-            "status": c.status, **e.data}))
+    for e in SlaClockEvent.objects.filter(clock__lead=lead).order_by("occurred_at", "id").values(
+            "kind", "occurred_at", "data", "clock_id", "clock__kind", "clock__cycle", "clock__policy_version",
+            "clock__status", "clock__due_at"):
+        summary = f"SLA {e['clock__kind'].replace('_', ' ')}: {e['kind']}"
+        if e["kind"] == "started":
+            summary += f", due {e['clock__due_at']:%Y-%m-%d %H:%M} UTC"
+        items.append(TimelineItem("sla_clock", e["occurred_at"], e["clock__cycle"], summary, {
+            "clock": e["clock_id"], "policy": e["clock__kind"], "policy_version": e["clock__policy_version"],
+            "event": e["kind"], "status": e["clock__status"], **e["data"]}))
     return items
 
 

@@ -23,7 +23,8 @@ moment, with its stop time; a breached clock stays breached and only gains a sto
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
@@ -75,29 +76,74 @@ def _log(c: SlaClock, kind: str, at: dt.datetime, **data: object) -> None:
 # --- start, stop, cancel, re-target -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ClockStart:
+    """One clock for ``clocks_start`` to start: its kind and who answers for it."""
+
+    kind: str
+    accountable: str
+    user_id: int | None = None
+    team_id: int | None = None
+    high_intent: bool = False
+
+
 def clock_start(*, lead: Lead, kind: str, started_at: dt.datetime, accountable: str, user_id: int | None = None,
                 team_id: int | None = None, high_intent: bool = False) -> SlaClock | None:
     """Start ``kind`` for the lead's current cycle under the active policy version. Nothing when the kind is
     switched off or the cycle already has that clock (a reassignment does not restart it)."""
-    policy = SlaPolicy.objects.select_related("calendar").filter(kind=kind, active=True).first()
-    if policy is None:
-        return None
-    if SlaClock.objects.filter(lead=lead, kind=kind, cycle=lead.recycle_count).exists():
-        return None
-    high = high_intent and kind == PolicyKind.FIRST_CONTACT and policy.high_intent_target is not None
-    timing = clock_due(started_at, policy, policy.calendar.spec(), high_intent=high)
+    return clocks_start(lead=lead, started_at=started_at,
+                        starts=[ClockStart(kind, accountable, user_id, team_id, high_intent)]).get(kind)
+
+
+def clocks_start(*, lead: Lead, started_at: dt.datetime, starts: Sequence[ClockStart]) -> dict[str, SlaClock]:
+    """``clock_start`` for several kinds at the same moment (a lead entering MQL or SAL starts two); returns
+    the clocks started, by kind.
+
+    A fixed number of statements however many kinds: the policies in force, the cycle's clocks of those
+    kinds, one insert of the new clocks and one of their history rows. The reactions hold the lead's lock,
+    so the check cannot race another reaction; a clock written without that lock is still caught by the
+    unique (lead, kind, cycle) constraint, and then the kinds are started one at a time.
+    """
+    kinds = [s.kind for s in starts]
+    policies = {p.kind: p for p in SlaPolicy.objects.select_related("calendar").filter(kind__in=kinds, active=True)}
+    if not policies:
+        return {}
+    existing = set(SlaClock.objects.filter(lead=lead, cycle=lead.recycle_count, kind__in=list(policies))
+                   .values_list("kind", flat=True))
+    new: list[SlaClock] = []
+    for s in starts:
+        policy = policies.get(s.kind)
+        if policy is None or s.kind in existing:
+            continue
+        high = s.high_intent and s.kind == PolicyKind.FIRST_CONTACT and policy.high_intent_target is not None
+        timing = clock_due(started_at, policy, policy.calendar.spec(), high_intent=high)
+        new.append(SlaClock(
+            lead=lead, policy=policy, kind=s.kind, policy_version=policy.version, cycle=lead.recycle_count,
+            started_at=started_at, due_at=timing.due_at, warn_at=timing.warn_at, accountable=s.accountable,
+            accountable_user_id=s.user_id, team_id=s.team_id, high_intent=high, explanation=timing.explanation,
+        ))
+        existing.add(s.kind)
+    if not new:
+        return {}
     try:
         with transaction.atomic():
-            c = SlaClock.objects.create(
-                lead=lead, policy=policy, kind=kind, policy_version=policy.version, cycle=lead.recycle_count,
-                started_at=started_at, due_at=timing.due_at, warn_at=timing.warn_at, accountable=accountable,
-                accountable_user_id=user_id, team_id=team_id, high_intent=high, explanation=timing.explanation,
-            )
+            SlaClock.objects.bulk_create(new)
     except IntegrityError:  # started concurrently by another reaction
-        return None
-    _log(c, ClockEventKind.STARTED, started_at, due_at=c.due_at.isoformat(), warn_at=c.warn_at.isoformat(),
-         policy_version=policy.version, high_intent=high, accountable=accountable, user=user_id, team=team_id)
-    return c
+        if len(new) == 1:
+            return {}
+        started: dict[str, SlaClock] = {}
+        for kind in [c.kind for c in new]:  # one at a time: the ones still missing
+            started.update(clocks_start(lead=lead, started_at=started_at,
+                                        starts=[next(s for s in starts if s.kind == kind)]))
+        return started
+    SlaClockEvent.objects.bulk_create([
+        SlaClockEvent(clock=c, kind=ClockEventKind.STARTED, occurred_at=started_at, data={
+            "due_at": c.due_at.isoformat(), "warn_at": c.warn_at.isoformat(), "policy_version": c.policy_version,
+            "high_intent": c.high_intent, "accountable": c.accountable, "user": c.accountable_user_id,
+            "team": c.team_id})
+        for c in new
+    ])
+    return {c.kind: c for c in new}
 
 
 def clock_meet(c: SlaClock, *, at: dt.datetime, now: dt.datetime, reason: str) -> None:
@@ -191,10 +237,11 @@ def on_mql(*, lead_id: int, at: dt.datetime, now: dt.datetime, cycle: int) -> No
         for old in _open_clocks(lead):
             if old.cycle < cycle:
                 clock_cancel(old, at=at, now=now, reason="new_cycle")
-        clock_start(lead=lead, kind=PolicyKind.SAL_REVIEW, started_at=at, accountable=Accountable.TEAM,
-                    team_id=lead.team_id)
-        routing = clock_start(lead=lead, kind=PolicyKind.ROUTING, started_at=at,
-                              accountable=Accountable.MARKETING_OPS, team_id=_marketing_team_id())
+        started = clocks_start(lead=lead, started_at=at, starts=[
+            ClockStart(PolicyKind.SAL_REVIEW, Accountable.TEAM, team_id=lead.team_id),
+            ClockStart(PolicyKind.ROUTING, Accountable.MARKETING_OPS, team_id=_marketing_team_id()),
+        ])
+        routing = started.get(PolicyKind.ROUTING)
         if lead.owner_id:
             assigned = max(at, lead.assigned_at or at)
             if routing is not None:
@@ -237,10 +284,11 @@ def on_stage_changed(*, lead_id: int, source: str, target: str, cycle: int, over
             _react(c, lead=lead, source=source, target=target, override=override, at=at, now=now)
         if target == Stage.SAL and lead.recycle_count == cycle and lead.stage == Stage.SAL:
             team = _team_of(lead.owner_id) or lead.team_id
-            cadence = clock_start(lead=lead, kind=PolicyKind.TOUCH_CADENCE, started_at=at, accountable=Accountable.REP,
-                                  user_id=lead.owner_id, team_id=team)
-            clock_start(lead=lead, kind=PolicyKind.DISPOSITION, started_at=at, accountable=Accountable.REP,
-                        user_id=lead.owner_id, team_id=team)
+            started = clocks_start(lead=lead, started_at=at, starts=[
+                ClockStart(PolicyKind.TOUCH_CADENCE, Accountable.REP, user_id=lead.owner_id, team_id=team),
+                ClockStart(PolicyKind.DISPOSITION, Accountable.REP, user_id=lead.owner_id, team_id=team),
+            ])
+            cadence = started.get(PolicyKind.TOUCH_CADENCE)
             if cadence is not None:
                 _check_cadence(cadence, lead, now=now)
 
@@ -292,7 +340,10 @@ def on_cadence_override(*, lead_id: int, cycle: int, at: dt.datetime, now: dt.da
 
 
 def _check_cadence(c: SlaClock, lead: Lead, *, now: dt.datetime) -> None:
-    required = SlaPolicy.objects.filter(pk=c.policy_id).values_list("required_attempts", flat=True).first() or 6
+    if SlaClock.policy.is_cached(c):  # a clock just started carries its policy
+        required = c.policy.required_attempts or 6
+    else:
+        required = SlaPolicy.objects.filter(pk=c.policy_id).values_list("required_attempts", flat=True).first() or 6
     if lead.touch_attempts < required or lead.became_mql_at is None:
         return
     # the moment of the required-th attempt of this cycle (touches may be logged out of order)

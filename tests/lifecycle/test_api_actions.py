@@ -475,3 +475,31 @@ def test_an_action_through_the_api_is_the_same_as_through_the_service(api, org):
     lead2 = LeadFactory(stage="mql", team=org.east)
     services.lead_accept(lead_id=lead2.pk, actor=Actor.of(org.manager_east), owner=org.rep_east)
     assert StageTransition.objects.filter(lead=lead2).latest("seq").trigger == transition.trigger
+
+
+def test_an_accept_costs_the_same_few_queries_whatever_the_leads_history(api, org, clock,
+                                                                          django_capture_on_commit_callbacks):
+    """The move, its SLA reaction (two clocks started after the commit, before the answer) and the answer with
+    the score explanation: a fixed number of queries, however many events the lead has."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from leadops import clock as leadops_clock
+    from sla.models import SlaClock
+
+    client = api.as_user(org.manager_east)
+    with django_capture_on_commit_callbacks(execute=True):  # warm the per-process caches (compiled versions)
+        act(client, LeadFactory(stage="mql", team=org.east, owner=org.rep_east), "accept")
+    counts = []
+    for events in (0, 20):
+        lead = LeadFactory(stage="mql", team=org.east, owner=org.rep_east)
+        for i in range(events):
+            services.event_record(lead=lead, type="email_open", occurred_at=leadops_clock.now(),
+                                  external_id=f"{lead.pk}-{i}")
+        with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
+            response = act(client, lead, "accept")
+        assert response.status_code == 200, response.json()
+        assert set(SlaClock.objects.filter(lead=lead).values_list("kind", flat=True)) == {"touch_cadence",
+                                                                                          "disposition"}
+        counts.append(len(queries.captured_queries))
+    assert counts[0] == counts[1] <= 28, counts

@@ -42,6 +42,17 @@ def test_re_entering_mql_from_nurture_starts_a_new_cycle_and_keeps_the_old_one(o
     assert [i.occurred_at for i in timeline] == sorted(i.occurred_at for i in timeline)
 
 
+def test_a_timeline_item_belongs_to_the_cycle_of_the_last_transition_before_it():
+    def at(hour):
+        return dt.datetime(2026, 1, 1, hour, tzinfo=dt.UTC)
+
+    cycle_at = selectors.cycle_finder([(at(1), 0), (at(3), 0), (at(5), 1), (at(7), 2)])
+    assert [cycle_at(at(h)) for h in (0, 1, 2, 5, 6, 9)] == [0, 0, 0, 1, 1, 2]
+    # a backdated transition (history order is not time order): the last one in history order still decides
+    backdated = selectors.cycle_finder([(at(1), 0), (at(5), 1), (at(3), 2)])
+    assert [backdated(at(h)) for h in (0, 2, 4, 6)] == [0, 0, 2, 2]
+
+
 def test_a_disqualified_lead_comes_back_only_on_a_high_intent_event(org):
     lead = walk(org, "disqualified")
     with pytest.raises(IllegalTransition):

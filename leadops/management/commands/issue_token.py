@@ -1,4 +1,4 @@
-"""python manage.py issue_token --user NAME [--scope S ...] [--name N] [--days D]: prints a new token once."""
+"""python manage.py issue_token --user NAME [--scope S ...] [--name N] [--days D] [--rate R]: prints a token once."""
 
 import datetime as dt
 
@@ -17,6 +17,8 @@ class Command(BaseCommand):
         parser.add_argument("--scope", action="append", default=[], help=f"one of {', '.join(Scope.values)}")
         parser.add_argument("--name", default="", help="what the token is for")
         parser.add_argument("--days", type=int, default=None, help="expire after this many days")
+        parser.add_argument("--rate", default="", help="rate limit of this client, e.g. 600/min (default: "
+                            "LEADOPS_API_CLIENT_RATE)")
 
     def handle(self, *args, **opts):
         user = User.objects.filter(username=opts["user"]).first()
@@ -25,7 +27,8 @@ class Command(BaseCommand):
         expires = clock.now() + dt.timedelta(days=opts["days"]) if opts["days"] else None
         try:
             token, raw = services.token_issue(
-                user=user, scopes=opts["scope"] or [Scope.LEADS_READ], name=opts["name"], expires_at=expires
+                user=user, scopes=opts["scope"] or [Scope.LEADS_READ], name=opts["name"], expires_at=expires,
+                rate_limit=opts["rate"],
             )
         except DomainError as exc:
             raise CommandError(exc.message) from exc

@@ -1,0 +1,175 @@
+"""GET /api/v1/reports/{funnel,sla,weekly-pipeline,attribution}/ and the same as ``.csv`` (api.md).
+
+Everyone signed in reads every report, reps and leadership included: these are the *shared* numbers both
+teams review in the weekly pipeline meeting (domain.md section 1, item 5), so a rep sees the same
+company-wide totals as their manager. They are aggregates and carry no lead's personal data; the lists
+of leads behind a number stay subject to lead visibility (api.md ``/leads/``). Tokens need
+``reports:read``. Validate -> call one selector -> serialize."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from leadops import clock
+from leadops.api.schema import ERROR_RESPONSES
+from leadops.models import Scope
+from lifecycle.models import Lead
+from reporting.api import serializers as s
+from reporting.api.csv import CsvRenderer
+from reporting.selectors import attribution, funnel, sla, weekly
+from reporting.selectors.common import Period
+
+
+def errors(*codes: int) -> dict[int, Any]:
+    return {code: ERROR_RESPONSES[code] for code in codes}
+
+
+class OneObjectSchema(AutoSchema):
+    """Each report answers one object, not an array of them."""
+
+    def _is_list_view(self, serializer: Any = None) -> bool:
+        return False
+
+
+def _period_params(choice: str, choices: tuple[str, ...], default: str) -> list[OpenApiParameter]:
+    return [
+        OpenApiParameter("from", OpenApiTypes.DATE, description="First day (UTC), included. Default: 29 days "
+                         "before `to`."),
+        OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (UTC), included. Default: today. A "
+                         f"period is at most {s.MAX_DAYS} days."),
+        OpenApiParameter(choice, OpenApiTypes.STR, enum=list(choices), description=f"Default: {default}."),
+    ]
+
+
+def _responses(out: type[serializers.Serializer]) -> dict[int, Any]:
+    return {200: OpenApiResponse(out, description="JSON, or CSV when the path ends in .csv"),
+            **errors(401, 403, 422)}
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
+class ReportViewSet(viewsets.GenericViewSet):
+    """The shared reports of domain.md sections 8 and 9 (definitions: docs/metrics.md)."""
+
+    queryset = Lead.objects.none()
+    schema = OneObjectSchema()
+    read_scope = Scope.REPORTS_READ
+    pagination_class = None
+    filter_backends: list[Any] = []
+    renderer_classes = [JSONRenderer, CsvRenderer]
+    http_method_names = ["get", "head", "options"]
+
+    def _params(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
+        params = serializer_class(data=self.request.query_params.dict())
+        params.is_valid(raise_exception=True)
+        return dict(params.validated_data)
+
+    def _csv(self, request: Request) -> bool:
+        return getattr(request.accepted_renderer, "format", "") == "csv"
+
+    def _csv_response(self, rows: list[list[Any]], name: str) -> Response:
+        return Response(rows, headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+
+    @extend_schema(parameters=_period_params("group_by", funnel.GROUPS, "channel"),
+                   responses=_responses(s.ReportFunnelOut))
+    @action(detail=False, methods=["get"], url_path="funnel")
+    def funnel(self, request: Request, format: str | None = None) -> Response:
+        """The MQL cohort of the period (MQL entries, one per lead and cycle) per group: counts reached, MQL->SQL,
+        acceptance (accepted / (accepted + rejected)) and lead->opportunity, with threshold flags."""
+        p = self._params(s.FunnelIn)
+        report = funnel.funnel_report(period=Period.from_dates(p["from"], p["to"]), group_by=p["group_by"])
+        rows = [r.as_dict() for r in report.rows]
+        if self._csv(request):
+            cols = ["key", "label", "mqls", "accepted", "rejected", "sqls", "opportunities", "customers"]
+            table: list[list[Any]] = [["group_by", *cols, "mql_to_sql", "acceptance_rate", "lead_to_opportunity",
+                                       "flags"]]
+            for r in [*rows, report.total.as_dict()]:
+                table.append([report.group_by, *(r[c] for c in cols), _pct(r["mql_to_sql"]),
+                              _pct(r["acceptance_rate"]), _pct(r["lead_to_opportunity"]), " ".join(r["flags"])])
+            return self._csv_response(table, "funnel")
+        return Response(s.ReportFunnelOut({"from": p["from"], "to": p["to"], "group_by": report.group_by, "rows": rows,
+                                     "total": report.total.as_dict()}).data)
+
+    @extend_schema(parameters=_period_params("group_by", sla.GROUPS, "policy"), responses=_responses(s.ReportSlaOut))
+    @action(detail=False, methods=["get"], url_path="sla")
+    def sla(self, request: Request, format: str | None = None) -> Response:
+        """SLA compliance (met / (met + breached) of clocks due in the period) per policy, accountable team or
+        rep, and speed to lead / rep response time (median, p90, never contacted) of the period's MQL cohort."""
+        p = self._params(s.SlaIn)
+        report = sla.sla_report(period=Period.from_dates(p["from"], p["to"]), group_by=p["group_by"])
+        if self._csv(request):
+            table: list[list[Any]] = [["section", "key", "label", "side", "met", "breached", "compliance",
+                                       "below_target", "mqls", "contacted", "never_contacted",
+                                       "speed_to_lead_median_s", "speed_to_lead_p90_s", "response_time_median_s",
+                                       "response_time_p90_s"]]
+            for c in [*report.rows, report.total]:
+                table.append(["compliance", c.key, c.label, c.side or "", c.met, c.breached, _pct(c.compliance),
+                              c.below_target, "", "", "", "", "", "", ""])
+            for v in [*report.speed, report.speed_total]:
+                table.append(["speed", v.key, v.label, "", "", "", "", "", v.mqls, v.contacted, v.never_contacted,
+                              v.speed_to_lead_median_s, v.speed_to_lead_p90_s, v.response_time_median_s,
+                              v.response_time_p90_s])
+            return self._csv_response(table, "sla")
+        return Response(s.ReportSlaOut({
+            "from": p["from"], "to": p["to"], "group_by": report.group_by, "target": report.target,
+            "rows": [r.as_dict() for r in report.rows], "total": report.total.as_dict(),
+            "speed": [r.as_dict() for r in report.speed], "speed_total": report.speed_total.as_dict()}).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("week", OpenApiTypes.STR, pattern=r"^\d{4}-W\d{2}$",
+                                     description="ISO week, e.g. 2026-W47 (default: this week).")],
+        responses=_responses(s.ReportWeeklyPipelineOut),
+    )
+    @action(detail=False, methods=["get"], url_path="weekly-pipeline")
+    def weekly_pipeline(self, request: Request, format: str | None = None) -> Response:
+        """The weekly pipeline meeting's numbers (domain.md section 9) for the ISO week and the 12 before it."""
+        p = self._params(s.WeekIn)
+        monday: dt.date = p.get("week") or weekly.week_monday(*clock.now().isocalendar()[:2])
+        report = weekly.weekly_pipeline(monday=monday)
+        weeks = [w.as_dict() for w in report.weeks]
+        if self._csv(request):
+            cols = ["week", "starts_on", "leads", "mqls", "sals", "sqls", "opportunities", "pipeline_created",
+                    "sales_met", "sales_breached", "sales_compliance", "marketing_met", "marketing_breached",
+                    "marketing_compliance"]
+            table: list[list[Any]] = [[*cols, "leads_by_source", "mqls_by_source"]]
+            for w in weeks:
+                table.append([*("" if w[c] is None else w[c] for c in cols),
+                              ";".join(f"{k}={v}" for k, v in sorted(w["leads_by_source"].items())),
+                              ";".join(f"{k}={v}" for k, v in sorted(w["mqls_by_source"].items()))])
+            return self._csv_response(table, "weekly-pipeline")
+        return Response(s.ReportWeeklyPipelineOut({
+            "week": report.week, "generated_at": report.generated_at, "current": weeks[-1], "weeks": weeks,
+            "coverage": report.coverage, "aging": report.aging, "rejection_reasons": report.rejection_reasons,
+            "open_escalations": report.open_escalations}).data)
+
+    @extend_schema(parameters=_period_params("model", attribution.MODELS, "first_touch"),
+                   responses=_responses(s.ReportAttributionOut))
+    @action(detail=False, methods=["get"], url_path="attribution")
+    def attribution(self, request: Request, format: str | None = None) -> Response:
+        """Revenue closed won in the period per campaign and channel under the attribution model, with cost per
+        SQL (first touch) of the period's SQLs."""
+        p = self._params(s.AttributionIn)
+        report = attribution.attribution_report(period=Period.from_dates(p["from"], p["to"]), model=p["model"])
+        campaigns = [c.as_dict() for c in report.campaigns]
+        if self._csv(request):
+            cols = ["campaign", "name", "channel", "revenue", "deals", "sqls", "cost", "cost_per_sql"]
+            table: list[list[Any]] = [["model", *cols]]
+            for c in campaigns:
+                table.append([report.model, *("" if c[k] is None else c[k] for k in cols)])
+            return self._csv_response(table, "attribution")
+        return Response(s.ReportAttributionOut({
+            "from": p["from"], "to": p["to"], "model": report.model, "won_revenue": report.won_revenue,
+            "won_deals": report.won_deals, "unattributed_revenue": report.unattributed_revenue,
+            "campaigns": campaigns, "channels": [c.as_dict() for c in report.channels]}).data)
