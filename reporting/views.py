@@ -34,8 +34,8 @@ def _parse_week(raw: str | None) -> dt.date | None:
     if match is None:
         return None
     try:
-        return weekly.week_monday(int(match[1]), int(match[2]))
-    except ValueError:
+        return weekly.checked_monday(int(match[1]), int(match[2]))
+    except (ValueError, OverflowError):
         return None
 
 

@@ -9,7 +9,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from reporting.selectors import attribution, funnel, sla
+from leadops import clock
+from reporting.selectors import attribution, funnel, sla, weekly
 
 MAX_DAYS = 731
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -31,9 +32,13 @@ class PeriodIn(serializers.Serializer):
         }
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        today = dt.datetime.now(dt.UTC).date()
+        today = clock.now().date()
         last = attrs.get("to") or today
+        if last >= dt.date.max - dt.timedelta(days=MAX_DAYS):
+            raise serializers.ValidationError({"to": "Out of range."})
         first = attrs.get("from") or last - dt.timedelta(days=29)
+        if first < dt.date.min + dt.timedelta(days=1):
+            raise serializers.ValidationError({"from": "Out of range."})
         if first > last:
             raise serializers.ValidationError({"from": "Must be on or before 'to'."})
         if (last - first).days >= MAX_DAYS:
@@ -66,7 +71,7 @@ class WeekIn(serializers.Serializer):
         try:
             if match is None:
                 raise ValueError(value)
-            return dt.date.fromisocalendar(int(match[1]), int(match[2]), 1)
+            return weekly.checked_monday(int(match[1]), int(match[2]))
         except ValueError as exc:
             raise serializers.ValidationError("Use an ISO week such as 2026-W47.") from exc
 

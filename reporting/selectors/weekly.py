@@ -30,6 +30,14 @@ def week_monday(year: int, week: int) -> dt.date:
     return dt.date.fromisocalendar(year, week, 1)
 
 
+def checked_monday(year: int, week: int) -> dt.date:
+    """Monday of the ISO week, refused (ValueError) when it or its 12 previous weeks fall outside the calendar."""
+    monday = week_monday(year, week)
+    if not dt.date.min + dt.timedelta(weeks=HISTORY_WEEKS) <= monday <= dt.date.max - dt.timedelta(days=7):
+        raise ValueError(f"{year}-W{week:02d} is out of range")
+    return monday
+
+
 def iso_label(monday: dt.date) -> str:
     year, week, _ = monday.isocalendar()
     return f"{year}-W{week:02d}"

@@ -83,6 +83,10 @@ def test_defaults_are_the_last_30_days_and_this_week(api, org, clock):
     ("weekly-pipeline/?week=2026-47", "week"),
     ("weekly-pipeline/?week=", "week"),
     ("funnel.csv?group_by=x", "group_by"),
+    ("funnel/?to=9999-12-31", "to"),
+    ("sla/?from=0001-01-01&to=0001-01-05", "from"),
+    ("weekly-pipeline/?week=9999-W52", "week"),
+    ("weekly-pipeline/?week=0001-W05", "week"),
 ])
 def test_bad_parameters_answer_422_naming_the_field(api, org, url, field):
     response = api.as_user(org.mops).get(f"{BASE}/{url}")

@@ -80,5 +80,5 @@ def test_in_a_browser_the_charts_draw_from_the_vendored_chart_js(page, live_serv
     expect(page.get_by_label("ISO week")).to_have_value("2026-W47")
     assert page.evaluate("() => Object.keys(Chart.instances).length") == 3
     assert errors == []
-    page.get_by_role("row", name=re.compile("2026-W47")).get_by_role("link", name="2").first.click()
+    page.get_by_role("row", name=re.compile("2026-W47")).get_by_role("link", name="2", exact=True).first.click()
     expect(page.get_by_role("heading", name="Leads behind the number")).to_be_visible()
