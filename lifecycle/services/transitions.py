@@ -232,10 +232,12 @@ def lead_transition(
         raise RuleViolation(f"Unknown stage {to!r}.", code="unknown_stage",
                             details={"fields": {"to": f"One of: {', '.join(Stage.values)}."}})
     now = clock.now()
+    locked = Lead.objects.select_for_update(of=("self",))
+    if any(m.requires == Requires.OWNER for m in TABLE if m.target == to):
+        # only the lead is locked; its owner (and the owner's rep profile) come along for the owner check
+        locked = locked.select_related("owner__rep_profile")
     with transaction.atomic():
-        # only the lead is locked; its owner (and the owner's rep profile) come along for the owner checks
-        lead = (Lead.objects.select_for_update(of=("self",)).select_related("owner__rep_profile")
-                .filter(pk=lead_id).first())
+        lead = locked.filter(pk=lead_id).first()
         if lead is None:
             raise NotFound("No such lead.")
         if expected_stage is not None and lead.stage != expected_stage:

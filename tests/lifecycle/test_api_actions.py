@@ -479,8 +479,8 @@ def test_an_action_through_the_api_is_the_same_as_through_the_service(api, org):
 
 def test_an_accept_costs_the_same_few_queries_whatever_the_leads_history(api, org, clock,
                                                                           django_capture_on_commit_callbacks):
-    """The move, its SLA reaction (two clocks started after the commit, before the answer) and the answer with
-    the score explanation: a fixed number of queries, however many events the lead has."""
+    """The move, its SLA reaction (two clocks started before the answer) and the answer with the score
+    explanation: a fixed number of queries, however many events the lead has."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -499,7 +499,7 @@ def test_an_accept_costs_the_same_few_queries_whatever_the_leads_history(api, or
         with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
             response = act(client, lead, "accept")
         assert response.status_code == 200, response.json()
-        assert set(SlaClock.objects.filter(lead=lead).values_list("kind", flat=True)) == {"touch_cadence",
-                                                                                          "disposition"}
+        assert {"touch_cadence", "disposition"} <= set(SlaClock.objects.filter(lead=lead, stopped_at=None)
+                                                       .values_list("kind", flat=True))
         counts.append(len(queries.captured_queries))
-    assert counts[0] == counts[1] <= 28, counts
+    assert counts[0] == counts[1] <= 30, counts
