@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from leadops.admin_base import ReadOnlyAdmin
 from lifecycle.models import (
     Account,
     Campaign,
@@ -14,19 +15,6 @@ from lifecycle.models import (
     TouchChannel,
     TouchOutcome,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """History is written by the services only; the admin shows it and never changes it."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class TransitionInline(admin.TabularInline):

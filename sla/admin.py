@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from leadops.admin_base import ReadOnlyAdmin
 from sla.models import (
     BusinessCalendar,
     CapacityNotice,
@@ -18,17 +19,6 @@ from sla.models import (
     SlaPolicy,
     SlaSettings,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class HolidayInline(admin.TabularInline):

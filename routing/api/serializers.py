@@ -5,27 +5,16 @@ Input serializers refuse every key they do not declare (422 naming it): mass ass
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from leadops.api.strict import StrictSerializer
 from leadops.models import Team, User
 from lifecycle.models import Channel, LeadType
 from routing.models import Assignment, AssignmentMethod, RoutingRule, SkipReason
 from routing.regions import REGIONS
-
-
-class StrictSerializer(serializers.Serializer):
-    """Refuses keys it does not declare, naming each."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            unknown = [key for key in data if key not in self.fields or self.fields[key].read_only]
-            if unknown:
-                raise serializers.ValidationError({str(key): ["Unknown field."] for key in unknown})
-        return super().to_internal_value(data)
 
 
 @extend_schema_field({"type": "string", "enum": list(LeadType.values)})

@@ -4,13 +4,13 @@ keys they do not declare (mass assignment is a bug)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from typing import Any
 
 from django.utils.dateparse import parse_duration
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from leadops.api.strict import StrictSerializer
 from leadops.models import Team
 from sla.calendar_math import iso_duration
 from sla.models import (
@@ -43,17 +43,6 @@ def choice_field(choices: list[tuple[Any, Any]], enum_id: str, **kwargs: Any) ->
         pass
 
     return InlineChoiceField(choices=choices, **kwargs)
-
-
-class StrictSerializer(serializers.Serializer):
-    """Refuses (422) every key it does not declare, naming it."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            unknown = [str(key) for key in data if key not in self.fields or self.fields[key].read_only]
-            if unknown:
-                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
-        return super().to_internal_value(data)
 
 
 @extend_schema_field({"type": "string", "format": "duration", "example": "PT4H",

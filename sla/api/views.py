@@ -11,16 +11,16 @@ import datetime as dt
 from typing import Any
 
 import django_filters as df
-from django import forms
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from leadops import clock, roles
+from leadops.api.filters import IntegerFilter, StrictBooleanFilter
 from leadops.api.schema import ERROR_RESPONSES
 from leadops.models import Scope, Team, User
 from leadops.roles import Role
@@ -51,31 +51,6 @@ READ_ERRORS = errors(401, 403, 404)
 LIST_ERRORS = errors(401, 403, 422)
 WRITE_ERRORS = errors(400, 401, 403, 404, 409, 422)
 
-
-class StrictBooleanField(forms.Field):
-    """true/false (or 1/0): anything else is 422 naming the parameter, not silently "no filter"."""
-
-    values = {"true": True, "1": True, "false": False, "0": False}
-
-    def to_python(self, value: Any) -> bool | None:
-        if value in (None, ""):
-            return None
-        if isinstance(value, bool):
-            return value
-        parsed = self.values.get(str(value).strip().lower())
-        if parsed is None:
-            raise forms.ValidationError("Use true or false.", code="invalid")
-        return parsed
-
-
-@extend_schema_field(OpenApiTypes.BOOL)
-class StrictBooleanFilter(df.BooleanFilter):
-    field_class = StrictBooleanField
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class IntegerFilter(df.NumberFilter):
-    field_class = forms.IntegerField
 
 
 # --- clocks --------------------------------------------------------------------------------------------
