@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from leadops import clock
-from lifecycle import services, views
+from lifecycle import services
 from lifecycle.models import Lead, Opportunity
 from lifecycle.services import Actor
 from sla.models import Notification, NotificationKind
@@ -79,7 +79,7 @@ def test_the_sal_queue_lists_only_the_managers_teams_mqls_oldest_first_with_the_
 
 
 def test_the_sal_queue_pages_by_keyset(client, org, desk, monkeypatch):
-    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    monkeypatch.setattr("lifecycle.views.sal.PAGE_SIZE", 2)
     leads = [desk.mql() for _ in range(3)]
     client.force_login(org.manager_east)
     page = body(client.get("/sal-review/"))
