@@ -10,12 +10,11 @@ actions), ``queues`` (My leads, notifications, the MQL queue, recycled leads), `
 """
 
 from lifecycle.views.lead_page import allowed_actions, lead_action, lead_page, lead_touch, may_log_touch
-from lifecycle.views.queues import csv_safe, mql_queue, mql_queue_csv, my_leads, notifications, recycled
+from lifecycle.views.queues import mql_queue, mql_queue_csv, my_leads, notifications, recycled
 from lifecycle.views.sal import sal_bulk, sal_decide, sal_review
 
 __all__ = [
     "allowed_actions",
-    "csv_safe",
     "lead_action",
     "lead_page",
     "lead_touch",

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from leadops import clock, roles
+from leadops.csv_safety import safe_cell
 from lifecycle import selectors
 from lifecycle.forms import (
     TouchForm,
@@ -191,16 +192,6 @@ def mql_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: Any) -> str:
-    """A cell a spreadsheet will not run: text starting with = + - @ tab or CR gets a leading apostrophe
-    (OWASP CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -259,7 +250,7 @@ def mql_queue_csv(request: HttpRequest) -> HttpResponseBase:
     def lines() -> Any:
         yield writer.writerow(header)
         for row in rows.iterator(chunk_size=2000):
-            yield writer.writerow([csv_safe(v.isoformat() if isinstance(v, dt.datetime) else v) for v in row])
+            yield writer.writerow([safe_cell(v.isoformat() if isinstance(v, dt.datetime) else v) for v in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="mql-queue.csv"'

@@ -11,12 +11,7 @@ from typing import Any
 
 from rest_framework.renderers import BaseRenderer
 
-DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(DANGEROUS_FIRST) else text
+from leadops.csv_safety import safe_cell
 
 
 def to_csv(rows: Iterable[Sequence[Any]]) -> str:

@@ -1,9 +1,6 @@
 """Two managers act on the same MQL at the same moment, on two real database connections."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from leadops import services as org_services
 from leadops.errors import DomainError
@@ -12,36 +9,14 @@ from lifecycle import services
 from lifecycle.models import Lead, StageTransition
 from lifecycle.services import Actor
 from tests.lifecycle.walk import walk
+from tests.support import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def race(*calls):
-    """Run the calls at once (a barrier releases them together); return each one's result or error."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[i] = call()
-        except DomainError as exc:
-            outcomes[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return outcomes
-
-
 @pytest.mark.parametrize("attempt", range(5))
 def test_accept_and_reject_at_once_exactly_one_wins(org, attempt):
-    second_manager = org_services.user_create(username=f"mgr_east_b{attempt}", role=Role.SALES_MANAGER,
-                                              team=org.east)
+    second_manager = org_services.user_create(username=f"mgr_east_b{attempt}", role=Role.SALES_MANAGER, team=org.east)
     lead = walk(org, "mql")
     before = StageTransition.objects.filter(lead=lead).count()
     outcomes = race(

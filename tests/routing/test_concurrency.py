@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.db import connection
 
@@ -17,30 +15,9 @@ from routing import services as routing
 from routing.models import Assignment, AssignmentMethod
 from tests.lifecycle.walk import new_lead
 from tests.routing.conftest import add_rep, east_rule
+from tests.support import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def race(*calls):
-    """Start the calls together (a barrier), each on its own thread and database connection."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[i] = call()
-        except Exception as exc:  # noqa: BLE001 - reported by the assertions
-            outcomes[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return outcomes
 
 
 @pytest.fixture
@@ -64,8 +41,10 @@ def test_two_workers_routing_at_once_take_distinct_slots_in_the_one_fair_order(o
     east_rule(org)
     add_rep("rep_east3", org.east, weight=3)
     ids = unrouted_mqls(30)
-    outcomes = race(lambda: [routing.lead_route(lead_id=i) for i in ids[0::2]],
-                    lambda: [routing.lead_route(lead_id=i) for i in ids[1::2]])
+    outcomes = race(
+        lambda: [routing.lead_route(lead_id=i) for i in ids[0::2]],
+        lambda: [routing.lead_route(lead_id=i) for i in ids[1::2]],
+    )
     assert all(isinstance(o, list) for o in outcomes), outcomes
     rows = list(Assignment.objects.filter(lead_id__in=ids).order_by("slot"))
     assert len(rows) == 30 and {r.lead_id for r in rows} == set(ids)
