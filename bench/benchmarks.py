@@ -21,7 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.client import Api, ApiError, Reply, run_load
+from bench.intake_bench import http_intake
+from bench.reports_bench import http_reports
+from bench.scoring_bench import run as scoring_pure
 from bench.stats import Result, summarise
+from bench.workspace_bench import http_workspace
 
 PLANS_DIR = Path(__file__).resolve().parent / "plans"
 MANAGER = "bench.mgr.sales_na"
@@ -493,6 +497,11 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in [
     Benchmark("transition", http_transition, True, "POST /leads/{id}/accept/ on distinct MQL leads"),
     Benchmark("reject", http_reject, True, "POST /leads/{id}/reject/ on distinct MQL leads"),
     Benchmark("timeline", http_timeline, True, "GET /leads/{id}/timeline/ of the 500-item lead"),
+    Benchmark("reports", http_reports, True, "every /reports/ endpoint and report page (bench/reports_bench.py)"),
+    Benchmark("intake", http_intake, True, "issue 7: bulk upsert, event lists, paced single creates (adds leads)"),
+    Benchmark("workspace", http_workspace, True, "issue 8 pages signed in, bulk accept of 50 (uses 250 MQLs)"),
+    Benchmark("scoring_pure", scoring_pure, False, "issue 4: score() of one lead with 200 events (1M runs: "
+                                                   "bench/scoring_bench.py --activation / --event-mql)"),
 ]}
 
 __all__ = ["BENCHMARKS", "ApiError", "Options"]

@@ -13,6 +13,13 @@
     2. a burst: ``--burst`` clocks (default 100,000) made due in the same minute, swept (four worker
        threads, each its own connection, as four Celery workers would) until done; the time to flag and
        notify them all and a check that no clock was notified twice.
+
+``DATABASE_URL=... REDIS_URL=redis://... python -m bench.sla_bench latency [--due N] [--minutes M]``
+    The same fill, then ``--due`` clocks (default 1,000) made due at random moments over the next ``--minutes``
+    (default 5) while a real Celery beat (the 15-second ``sla-sweep``) and a real worker run against the
+    database, started by this script as ``leadops up`` starts them; afterwards, for each of those clocks,
+    ``breached_at - due_at``: how late the breach was flagged (median, p95, p99, max) and whether each was
+    notified exactly once. The processes are stopped at the end.
 """
 
 from __future__ import annotations
@@ -201,6 +208,79 @@ def bench_sweep(leads: int, clocks: int, burst: int, workers: int = 4) -> dict[s
     }
 
 
+def bench_latency(leads: int, clocks: int, due: int, minutes: float) -> dict[str, object]:
+    import signal
+    import subprocess
+    import tempfile
+
+    _setup_django()
+    from django.db.models import Count
+
+    from leadops import clock
+    from sla.models import Notification, SlaClock
+
+    def log(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    if not os.environ.get("REDIS_URL"):
+        sys.exit("set REDIS_URL (the broker of the worker and beat this benchmark starts)")
+    _fill(leads, clocks, log)
+    rng = random.Random(6)
+    ids = list(SlaClock.objects.filter(status="running", lead__email__startswith="slabench")
+               .order_by("id").values_list("id", flat=True)[:due])
+    start = clock.now() + dt.timedelta(seconds=45)  # the processes are up by then
+    window = dt.timedelta(minutes=minutes)
+    for pk in ids:
+        at = start + window * rng.random()
+        SlaClock.objects.filter(pk=pk).update(due_at=at, warn_at=at - dt.timedelta(minutes=30),
+                                              started_at=at - dt.timedelta(hours=24))
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "leadops.settings.dev", "DEBUG": "false"}
+    workdir = tempfile.mkdtemp(prefix="sla-latency-")
+    loads = []
+    with open(os.path.join(workdir, "worker.log"), "w") as worker_log, \
+            open(os.path.join(workdir, "beat.log"), "w") as beat_log:
+        procs = [
+            subprocess.Popen([sys.executable, "-m", "celery", "-A", "leadops", "worker", "--loglevel", "WARNING",
+                              "--concurrency", "2", "--hostname", "sla-latency@%h"], env=env,
+                             start_new_session=True, stdout=worker_log, stderr=subprocess.STDOUT),
+            subprocess.Popen([sys.executable, "-m", "celery", "-A", "leadops", "beat", "--loglevel", "WARNING",
+                              "--schedule", os.path.join(workdir, "beat-schedule")], env=env,
+                             start_new_session=True, stdout=beat_log, stderr=subprocess.STDOUT),
+        ]
+        try:
+            end = start + window + dt.timedelta(seconds=90)
+            log(f"{len(ids)} clocks due between {start:%H:%M:%S} and {start + window:%H:%M:%S} UTC; "
+                f"waiting until {end:%H:%M:%S} (logs in {workdir})")
+            while clock.now() < end:
+                time.sleep(5)
+                loads.append(os.getloadavg()[0])
+        finally:
+            for proc in procs:
+                os.killpg(proc.pid, signal.SIGTERM)
+            for proc in procs:
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+    rows = list(SlaClock.objects.filter(pk__in=ids).values_list("due_at", "breached_at"))
+    late = sorted((b - d).total_seconds() for d, b in rows if b is not None)
+    missed = sum(1 for _, b in rows if b is None)
+    duplicates = (Notification.objects.filter(clock_id__in=ids).values("clock", "kind", "recipient")
+                  .annotate(n=Count("id")).filter(n__gt=1).count())
+
+    def pct(q: float) -> float:
+        return round(late[min(len(late) - 1, int(q * len(late)))], 1) if late else float("nan")
+
+    return {
+        "leads": leads, "running_clocks": clocks, "due_clocks": len(ids), "window_minutes": minutes,
+        "flagged": len(late), "not_flagged": missed,
+        "late_s_median": round(statistics.median(late), 1) if late else None,
+        "late_s_p95": pct(0.95), "late_s_p99": pct(0.99), "late_s_max": round(max(late), 1) if late else None,
+        "duplicate_notifications": duplicates,
+        "load_1min_median": round(statistics.median(loads), 2) if loads else None,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.sla_bench")
     sub = parser.add_subparsers(dest="what", required=True)
@@ -211,9 +291,16 @@ def main() -> None:
     sweep.add_argument("--clocks", type=int, default=200_000)
     sweep.add_argument("--burst", type=int, default=100_000)
     sweep.add_argument("--workers", type=int, default=4)
+    latency = sub.add_parser("latency")
+    latency.add_argument("--leads", type=int, default=1_000_000)
+    latency.add_argument("--clocks", type=int, default=200_000)
+    latency.add_argument("--due", type=int, default=1_000)
+    latency.add_argument("--minutes", type=float, default=5.0)
     args = parser.parse_args()
     if args.what == "calendar":
         result = bench_calendar(args.calls)
+    elif args.what == "latency":
+        result = bench_latency(args.leads, args.clocks, args.due, args.minutes)
     else:
         result = bench_sweep(args.leads, args.clocks, args.burst, args.workers)
     for key, value in result.items():

@@ -14,7 +14,7 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "manager", "capacity"]
+    list_display = ["name", "kind", "manager", "capacity", "calendar"]
     list_filter = ["kind"]
     search_fields = ["name"]
 

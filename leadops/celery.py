@@ -11,6 +11,12 @@ app = Celery("leadops")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# Queues. Routing has its own queue and its own worker process (``leadops up``, docker-compose's
+# ``worker-routing``): an MQL is routed within seconds even while the default queue is busy with a rescore of
+# every lead, a decay sweep or a webhook backlog. Everything else goes to the default queue ("celery").
+ROUTING_QUEUE = "routing"
+app.conf.task_routes = {"routing.tasks.*": {"queue": ROUTING_QUEUE}}
+
 # The one beat schedule of LeadOps. Later issues add the SLA sweep, score decay and rollups here.
 app.conf.beat_schedule = {
     "heartbeat": {"task": "leadops.tasks.heartbeat", "schedule": 60.0},
@@ -29,4 +35,10 @@ app.conf.beat_schedule = {
     "scoring-decay-sweep": {"task": "scoring.tasks.decay_sweep", "schedule": crontab(hour=2, minute=15)},
     # rescore runs (activation, decay) whose worker died continue from their cursor
     "scoring-resume-runs": {"task": "scoring.tasks.resume_stalled_runs", "schedule": 300.0},
+    # reports (docs/metrics.md): the week's forecast snapshot and the month's alignment pulse (each written
+    # once, later runs change nothing), and the report rollups (at most 5 minutes stale)
+    "reporting-forecast-snapshot": {"task": "reporting.tasks.forecast_snapshot", "schedule": 3600.0},
+    "reporting-pulse-open": {"task": "reporting.tasks.pulse_open", "schedule": 3600.0},
+    "reporting-refresh-rollups": {"task": "reporting.tasks.refresh_rollups", "schedule": 120.0,
+                                  "options": {"expires": 110}},
 }

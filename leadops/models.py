@@ -39,6 +39,11 @@ class Team(models.Model):
     capacity = models.PositiveIntegerField(
         null=True, blank=True, help_text="Maximum open leads for the whole team (optional)."
     )
+    calendar = models.ForeignKey(
+        "sla.BusinessCalendar", null=True, blank=True, on_delete=models.PROTECT, related_name="teams",
+        help_text="The team's business hours (optional). SLA clocks this team is accountable for count time on "
+                  "it instead of the policy's calendar.",
+    )
     created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:

@@ -23,7 +23,10 @@ class Role(models.TextChoices):
     INTEGRATOR = "integrator", "Integrator (API client)"
 
 
-SEES_ALL_LEADS = {Role.MARKETING_OPS, Role.LEADERSHIP, Role.ADMIN, Role.INTEGRATOR}
+SEES_ALL_LEADS = {Role.MARKETING_OPS, Role.LEADERSHIP, Role.ADMIN}
+# Users, teams and reps: those who see every lead, and API clients (a touch they post names its rep). An API
+# client sees only the leads it is linked to (lifecycle.selectors.leads_visible_to).
+SEES_WHOLE_ORG = SEES_ALL_LEADS | {Role.INTEGRATOR}
 READ_ONLY = {Role.LEADERSHIP}
 
 
@@ -41,6 +44,10 @@ def is_admin(user: User | None) -> bool:
 
 def sees_all_leads(user: User | None) -> bool:
     return role_of(user) in SEES_ALL_LEADS
+
+
+def sees_whole_org(user: User | None) -> bool:
+    return role_of(user) in SEES_WHOLE_ORG
 
 
 def may_configure(user: User | None) -> bool:
@@ -93,3 +100,19 @@ def may_log_touch_on(user: User | None, *, owns: bool, manages: bool) -> bool:
 def may_see_recycled(user: User | None) -> bool:
     """The recycled-leads view (what sales sent back, with reasons): marketing ops and admins."""
     return role_of(user) in {Role.MARKETING_OPS, Role.ADMIN}
+
+
+# --- the alignment pulse (issue 9) ------------------------------------------------------------------
+
+
+def pulse_side(user: User | None) -> str | None:
+    """The side a person answers the alignment pulse for: a member of a marketing team, or marketing ops
+    without a team -> ``marketing``; a member of a sales or SDR team, or a sales rep / manager without a
+    team -> ``sales``. Leadership, admins and integrators are not asked (None)."""
+    role = role_of(user)
+    if user is None or role not in {Role.MARKETING_OPS, Role.SALES_REP, Role.SALES_MANAGER}:
+        return None
+    team = user.team
+    if team is not None:
+        return "marketing" if team.kind == "marketing" else "sales"
+    return "marketing" if role == Role.MARKETING_OPS else "sales"

@@ -19,7 +19,7 @@ def managed_team_ids(user: User) -> list[int]:
 
 def users_visible_to(user: User) -> QuerySet[User]:
     qs = User.objects.select_related("team").order_by("id")
-    if roles.sees_all_leads(user):
+    if roles.sees_whole_org(user):
         return qs
     if roles.role_of(user) == Role.SALES_MANAGER:
         return qs.filter(Q(team_id__in=managed_team_ids(user)) | Q(pk=user.pk))
@@ -36,7 +36,7 @@ def reps_visible_to(user: User) -> QuerySet[RepProfile]:
         .prefetch_related("out_of_office")
         .order_by("id")
     )
-    if roles.sees_all_leads(user):
+    if roles.sees_whole_org(user):
         return qs
     if roles.role_of(user) == Role.SALES_MANAGER:
         return qs.filter(Q(user__team_id__in=managed_team_ids(user)) | Q(user=user))

@@ -70,10 +70,12 @@ def user_update(*, user: User, **fields: Any) -> User:
     return user
 
 
-def team_create(*, name: str, kind: str, manager: User | None = None, capacity: int | None = None) -> Team:
+def team_create(*, name: str, kind: str, manager: User | None = None, capacity: int | None = None,
+                calendar: Any = None) -> Team:
+    """A team; ``calendar`` (optional) is the business calendar its SLA clocks count on (docs/sla.md)."""
     if Team.objects.filter(name__iexact=name).exists():
         raise Conflict(f"A team named {name!r} already exists.", code="duplicate", details={"field": "name"})
-    return Team.objects.create(name=name, kind=kind, manager=manager, capacity=capacity)
+    return Team.objects.create(name=name, kind=kind, manager=manager, capacity=capacity, calendar=calendar)
 
 
 def team_update(*, team: Team, **fields: Any) -> Team:

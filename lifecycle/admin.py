@@ -1,12 +1,18 @@
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 
 from leadops.admin_base import ReadOnlyAdmin
+from leadops.errors import DomainError
+from lifecycle import selectors
 from lifecycle.models import (
     Account,
     Campaign,
     DispositionReason,
     Lead,
     LeadExternalId,
+    LeadTypeOption,
     MarketingEvent,
     Opportunity,
     RevenueTarget,
@@ -15,6 +21,7 @@ from lifecycle.models import (
     TouchChannel,
     TouchOutcome,
 )
+from lifecycle.services.lead_types import check_option, lead_type_refusal
 
 
 class TransitionInline(admin.TabularInline):
@@ -33,9 +40,39 @@ class TransitionInline(admin.TabularInline):
         return False
 
 
+class LeadAdminForm(forms.ModelForm):
+    """``lead_type`` is a choice of the active lead types, plus the lead's own if it has been retired (kept)."""
+
+    lead_type = forms.ChoiceField()  # the admin's form factory adds the model and the other fields
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        labels = selectors.lead_type_labels()
+        self.active_codes = selectors.active_lead_type_codes()
+        codes = list(self.active_codes)
+        current = self.instance.lead_type if self.instance.pk else None
+        if current and current not in codes:
+            codes.append(current)
+        field = self.fields["lead_type"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(code, labels.get(code, code)) for code in codes]
+        field.initial = current or Lead._meta.get_field("lead_type").get_default()
+
+    def clean_lead_type(self) -> str:
+        code = self.cleaned_data["lead_type"]
+        if self.instance.pk and code == self.instance.lead_type:
+            return code  # a retired type stays on the lead that has it
+        refusal = lead_type_refusal(code, allowed=self.active_codes)
+        if refusal is not None:
+            raise forms.ValidationError(refusal.details["fields"]["lead_type"])
+        return code
+
+
 @admin.register(Lead)
 class LeadAdmin(admin.ModelAdmin):
     """Contact facts are editable here; stage, owner and scores move only through the services."""
+
+    form = LeadAdminForm
 
     list_display = ["email", "full_name", "company_name", "stage", "status", "score", "owner", "team", "created_at"]
     list_filter = ["stage", "status", "source", "high_intent", "lead_type"]
@@ -86,6 +123,44 @@ class DispositionReasonAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # reasons are referenced by history; deactivate instead
+
+
+class LeadTypeOptionForm(forms.ModelForm):
+    class Meta:
+        model = LeadTypeOption
+        fields = ["code", "label", "active", "position"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        option = LeadTypeOption(pk=self.instance.pk, **{k: cleaned.get(k, getattr(self.instance, k))
+                                                      for k in ("code", "label", "active", "position")})
+        try:
+            check_option(option)
+        except DomainError as exc:
+            fields = exc.details.get("fields", {})
+            raise forms.ValidationError({name: message for name, message in fields.items()
+                                         if name in self.fields} or exc.message) from exc
+        return cleaned
+
+
+@admin.register(LeadTypeOption)
+class LeadTypeOptionAdmin(admin.ModelAdmin):
+    """The lead-type catalogue: add, relabel, reorder, retire (active off). A used code cannot change and no
+    type is deleted (leads and routing rules store the code)."""
+
+    form = LeadTypeOptionForm
+    list_display = ["code", "label", "active", "position"]
+    list_filter = ["active"]
+
+    def get_readonly_fields(self, request: Any, obj: LeadTypeOption | None = None) -> Any:
+        if obj is not None and selectors.lead_type_in_use(obj.code):
+            return ["code"]
+        return []
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False  # leads and rules store the code; retire instead
 
 
 @admin.register(TouchChannel)

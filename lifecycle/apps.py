@@ -20,6 +20,6 @@ def check_transition_table(app_configs, **kwargs):
 
 def seed_catalogues(sender, using="default", **kwargs) -> None:
     from lifecycle.catalogue import ensure_defaults
-    from lifecycle.models import DispositionReason, TouchChannel, TouchOutcome
+    from lifecycle.models import DispositionReason, LeadTypeOption, TouchChannel, TouchOutcome
 
-    ensure_defaults(DispositionReason, TouchChannel, TouchOutcome)
+    ensure_defaults(DispositionReason, TouchChannel, TouchOutcome, LeadTypeOption)

@@ -1,6 +1,7 @@
-"""The default catalogues of domain.md section 4 (dispositions) and the touch configuration.
+"""The default catalogues of domain.md section 4 (dispositions), the touch configuration and the lead types
+(domain.md section 3).
 
-Seeded by migration 0002 and re-seeded idempotently by ``ensure_defaults`` (tests that flush the
+Seeded by migrations 0002 and 0006 and re-seeded idempotently by ``ensure_defaults`` (tests that flush the
 database call it); admins edit them afterwards.
 """
 
@@ -48,8 +49,25 @@ TOUCH_OUTCOMES: list[tuple[str, str, bool, bool]] = [
 ]
 
 
-def ensure_defaults(reason_model: Any, channel_model: Any, outcome_model: Any) -> None:
-    """Create the default rows that are missing; never overwrite what an admin changed."""
+# (code, label): the lead types of domain.md section 3, in catalogue order; new_business is the model default
+LEAD_TYPES: list[tuple[str, str]] = [
+    ("new_business", "New business"), ("existing_customer", "Existing customer"), ("partner", "Partner"),
+]
+
+
+def ensure_lead_types(lead_type_model: Any) -> None:
+    """Create the default lead types that are missing (an admin's label or retirement stays)."""
+    if lead_type_model.objects.exists():
+        return
+    for position, (code, label) in enumerate(LEAD_TYPES):
+        lead_type_model.objects.get_or_create(code=code, defaults={"label": label, "position": position})
+
+
+def ensure_defaults(reason_model: Any, channel_model: Any, outcome_model: Any, lead_type_model: Any = None) -> None:
+    """Create the default rows that are missing; never overwrite what an admin changed. ``lead_type_model`` is
+    None in migration 0002 (the table comes with 0006)."""
+    if lead_type_model is not None:
+        ensure_lead_types(lead_type_model)
     if reason_model.objects.exists() and channel_model.objects.exists() and outcome_model.objects.exists():
         return
     for position, (kind, code, label, target, cadence, returns) in enumerate(DISPOSITIONS):

@@ -7,14 +7,19 @@ Choices come from the catalogues (disposition reasons, touch channels and outcom
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.http import QueryDict
 
+from leadops.api.filters import StrictBooleanFilter
 from leadops.models import User
-from lifecycle.models import DispositionKind, DispositionReason, TouchChannel, TouchOutcome
+from lifecycle import selectors
+from lifecycle.api.filters import LeadFilter
+from lifecycle.models import DispositionKind, DispositionReason, Lead, SavedView, TouchChannel, TouchOutcome
 from lifecycle.state_machine import Stage
 
 
@@ -104,3 +109,55 @@ ACTION_FORMS: dict[str, type[forms.Form]] = {
     "recycle": RecycleForm,
     "convert": ConvertForm,
 }
+
+
+# --- the MQL queue's filters and saved views ----------------------------------------------------------------
+
+
+class MqlQueueFilter(LeadFilter):
+    """The API's ``LeadFilter`` (one implementation of every shared filter) plus the queue's own
+    "Data incomplete" (``lifecycle.selectors.data_incomplete_q``, the SLA measure's definition). The queryset
+    must come from ``selectors.with_data_completeness``."""
+
+    data_incomplete = StrictBooleanFilter(method="filter_data_incomplete")
+
+    def filter_data_incomplete(self, queryset: QuerySet[Lead], name: str, value: bool | None) -> QuerySet[Lead]:
+        if value is None:
+            return queryset
+        return queryset.filter(selectors.data_incomplete_q() if value else selectors.data_complete_q())
+
+
+# the query parameters a saved MQL-queue view keeps: the filters (not stage/status: the page is the MQL
+# queue) and the sort; ``page`` and anything else are dropped
+MQL_VIEW_PARAMS = tuple(name for name in MqlQueueFilter.base_filters if name not in ("stage", "status")) + ("sort",)
+
+
+def clean_view_params(query: QueryDict, *, sorts: Collection[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """The MQL queue's query string as a saved view keeps it, validated by the queue's own filter form.
+
+    Returns (params, errors): errors are "Label: message" lines, empty when the filters are valid."""
+    params = {name: [v for v in query.getlist(name) if v.strip()] for name in MQL_VIEW_PARAMS}
+    params = {name: values for name, values in params.items() if values}
+    errors = []
+    data = QueryDict(mutable=True)
+    for name, values in params.items():
+        data.setlist(name, values)
+    filterset = MqlQueueFilter(data, queryset=Lead.objects.none())
+    if not filterset.is_valid():
+        for name, messages in filterset.errors.items():
+            errors.append(f"{FILTER_LABELS.get(name, name)}: {' '.join(messages)}")
+    if "sort" in params and params["sort"][0] not in sorts:
+        errors.append("Sort: Select a valid choice.")
+    return params, errors
+
+
+FILTER_LABELS = {
+    "q": "Search", "source": "Channel", "campaign": "Campaign", "team": "Team", "score_min": "Score from",
+    "score_max": "Score to", "sla_status": "SLA state", "high_intent": "High intent",
+    "data_incomplete": "Data incomplete", "sort": "Sort",
+}
+
+
+class SavedViewNameForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=SavedView._meta.get_field("name").max_length or 80,
+                           strip=True)

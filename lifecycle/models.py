@@ -37,10 +37,26 @@ class LeadStatus(models.TextChoices):
     OPEN_DEAL = "open_deal", "Open deal"
 
 
-class LeadType(models.TextChoices):
-    NEW_BUSINESS = "new_business", "New business"
-    EXISTING_CUSTOMER = "existing_customer", "Existing customer"
-    PARTNER = "partner", "Partner"
+DEFAULT_LEAD_TYPE = "new_business"
+
+
+class LeadTypeOption(models.Model):
+    """The lead-type catalogue (domain.md section 3, *(config)*), editable by admins: add, relabel, retire.
+
+    ``Lead.lead_type`` and ``RoutingRule.lead_types`` hold codes of it. A code is never deleted or (once used)
+    changed; retiring (``active`` false) refuses it for new writes and leaves the leads that have it alone."""
+
+    code = models.SlugField(max_length=24, unique=True, help_text="Stored on leads; cannot change once used.")
+    label = models.CharField(max_length=80)
+    active = models.BooleanField(default=True, help_text="Retired (false): refused for new writes.")
+    position = models.PositiveSmallIntegerField(default=0, help_text="Sort order.")
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name = "lead type"
+
+    def __str__(self) -> str:
+        return self.label if self.active else f"{self.label} (retired)"
 
 
 class Seniority(models.TextChoices):
@@ -142,7 +158,8 @@ class Lead(models.Model):
     industry = models.CharField(max_length=80, blank=True)
     country = models.CharField(max_length=2, blank=True)
     account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
-    lead_type = models.CharField(max_length=24, choices=LeadType.choices, default=LeadType.NEW_BUSINESS)
+    lead_type = models.CharField(max_length=24, default=DEFAULT_LEAD_TYPE,
+                                 help_text="A code of the lead-type catalogue (GET /api/v1/lead-types/).")
     source = models.CharField(max_length=20, choices=Channel.choices, blank=True)
     first_campaign = models.ForeignKey(
         Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="first_touch_leads"
@@ -213,6 +230,9 @@ class Lead(models.Model):
             # the routing queue: MQLs waiting unassigned, oldest first
             models.Index(fields=["became_mql_at", "id"], name="lead_queue",
                          condition=models.Q(stage="mql", owner__isnull=True)),
+            # the SAL review queue: a team's MQLs, oldest first (issue 8; docs/performance.md)
+            models.Index(fields=["team", "became_mql_at", "id"], name="lead_team_mql_queue",
+                         condition=models.Q(stage="mql")),
             models.Index(fields=["owner", "stage", "-score"], name="lead_owner_stage"),
             models.Index(fields=["team", "stage", "-score"], name="lead_team_stage"),
             models.Index(fields=["source", "stage"], name="lead_source_stage"),
@@ -253,6 +273,22 @@ class LeadExternalId(models.Model):
     def __str__(self) -> str:
         return self.external_id
 
+
+class ClientLead(models.Model):
+    """An API client's link to a lead: the client created it, holds an external id for it, or wrote to it by
+    its email (bulk upsert, events). An integrator sees and touches only its linked leads
+    (``lifecycle.selectors.leads_visible_to``; docs/api-integrators.md, "Which leads a client sees")."""
+
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                               db_index=False)  # the unique (client, lead) index serves it
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="client_links")
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client", "lead"], name="client_lead_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} -> {self.lead_id}"
 
 class MarketingEvent(models.Model):
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
@@ -421,3 +457,41 @@ class RevenueTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team or 'Company'} {self.period_start:%Y}-Q{(self.period_start.month - 1) // 3 + 1}"
+
+
+class SavedViewPage(models.TextChoices):
+    """The workspace queues a saved view can belong to (issue 8)."""
+
+    MQL_QUEUE = "mql_queue", "MQL queue"
+    SAL_REVIEW = "sal_review", "SAL review"
+    MY_LEADS = "my_leads", "My leads"
+
+
+class SavedView(models.Model):
+    """A named filter and sort of a workspace queue (docs/workspace.md, "Saved views").
+
+    ``params`` is the queue's query string as a dict of lists (``page`` never stored); it is validated by the
+    queue's own filter form when applied, so a view saved before a campaign was deleted shows a form message.
+    ``team`` set = shared with that team (its members and its manager see and apply it; only the owner edits).
+    """
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    page = models.CharField(max_length=20, choices=SavedViewPage.choices)
+    name = models.CharField(max_length=80)
+    params = models.JSONField(default=dict, blank=True)
+    team = models.ForeignKey("leadops.Team", null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="saved_views", help_text="Shared with this team; empty: private.")
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["page", "name", "id"]
+        constraints = [
+            models.UniqueConstraint("owner", "page", Lower("name"), name="saved_view_name_unique_per_owner"),
+        ]
+        indexes = [
+            models.Index(fields=["team", "page"], name="saved_view_team_page", condition=models.Q(team__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_page_display()})"

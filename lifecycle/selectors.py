@@ -8,14 +8,24 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F, Q, QuerySet, Value
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Lower
 from django.db.models.lookups import Lookup
 
 from leadops import roles
 from leadops.models import User
 from leadops.roles import Role
 from leadops.selectors import managed_team_ids
-from lifecycle.models import Lead, MarketingEvent, Opportunity, StageTransition, Touch
+from lifecycle.models import (
+    ClientLead,
+    Lead,
+    LeadTypeOption,
+    MarketingEvent,
+    Opportunity,
+    SavedView,
+    StageTransition,
+    Touch,
+)
 
 DEFAULT_CADENCE_ATTEMPTS = 6
 DEFAULT_CADENCE_DAYS = 14
@@ -32,6 +42,26 @@ def cadence_required_attempts() -> int:
     except ImportError:
         return DEFAULT_CADENCE_ATTEMPTS
     return int(active_policy_value("touch_cadence", "required_attempts", DEFAULT_CADENCE_ATTEMPTS))
+
+
+def active_lead_type_codes() -> list[str]:
+    """The codes a write may set (``Lead.lead_type``, routing conditions), in catalogue order: one query on a
+    handful of rows. Set-based writers read it once per batch (``lifecycle.services.lead_types``)."""
+    return list(LeadTypeOption.objects.filter(active=True).order_by("position", "code").values_list("code", flat=True))
+
+
+def lead_type_labels() -> dict[str, str]:
+    """Every lead type's label by code, retired ones included (a lead keeps a retired type and shows it)."""
+    return {code: label if active else f"{label} (retired)"
+            for code, label, active in LeadTypeOption.objects.values_list("code", "label", "active")}
+
+
+def lead_type_in_use(code: str) -> bool:
+    """Whether a lead or a routing rule stores the code (then it can no longer change)."""
+    from django.apps import apps
+
+    rules = apps.get_model("routing", "RoutingRule")
+    return Lead.objects.filter(lead_type=code).exists() or rules.objects.filter(lead_types__contains=[code]).exists()
 
 
 def manages_lead(user: User, lead: Lead, *, team_ids: Collection[int] | None = None) -> bool:
@@ -64,20 +94,93 @@ def may_own(rep: User, *, manager: User, team_ids: Collection[int] | None = None
     return rep.team_id in (managed_team_ids(manager) if team_ids is None else team_ids)
 
 
+def _managed_teams_and_members(user: User) -> tuple[list[int], list[int]]:
+    """``managed_team_ids`` (the teams a manager manages, and their own) and those teams' members: one query."""
+    from leadops.models import Team
+
+    teams: set[int] = set()
+    members: set[int] = set()
+    for team_id, member_id in Team.objects.filter(Q(manager=user) | Q(pk=user.team_id)).values_list("id",
+                                                                                                  "members__id"):
+        teams.add(team_id)
+        if member_id is not None:
+            members.add(member_id)
+    return sorted(teams), sorted(members)
+
+
 def leads_visible_to(user: User) -> QuerySet[Lead]:
     """domain.md section 2: a rep sees own leads and their team's unassigned queue; a manager their
-    teams' leads; marketing ops, leadership, admins and integrators see all."""
+    teams' leads; marketing ops, leadership and admins see all. An API client (integrator) sees the leads it
+    is linked to (``ClientLead``: it created them, holds an external id for them, or wrote to them by email;
+    docs/api-integrators.md); another client's lead answers 404."""
     qs = Lead.objects.all()
     if roles.sees_all_leads(user):
         return qs
     role = roles.role_of(user)
+    if role == Role.INTEGRATOR:
+        return qs.filter(pk__in=ClientLead.objects.filter(client=user).values("lead_id"))
     if role == Role.SALES_MANAGER:
-        teams = managed_team_ids(user)
-        return qs.filter(Q(team_id__in=teams) | Q(owner__team_id__in=teams))
+        teams, members = _managed_teams_and_members(user)
+        # the owners as a list of ids, not a join to their user row: both halves of the OR are then index
+        # conditions (lead_team_stage, lead_owner_stage) and a manager's page reads only their teams' rows
+        return qs.filter(Q(team_id__in=teams) | Q(owner_id__in=members))
     if role == Role.SALES_REP:
         queue = Q(owner__isnull=True, team_id=user.team_id) if user.team_id else Q(pk__in=[])
         return qs.filter(Q(owner=user) | queue)
     return qs.none()
+
+
+# --- data completeness (domain.md section 6, the marketing SLA "data_completeness") ----------------------
+# One definition, used by the SLA measure (sla.selectors.metrics.marketing_slas) and the MQL queue's
+# "Data incomplete" filter: an MQL is complete when it has a company (a company name or a matched account),
+# a title, a source and behaviour history (at least one marketing event).
+
+HAS_HISTORY = "has_behaviour_history"
+
+DATA_GAPS: dict[str, Q] = {
+    # name of the missing datum -> the condition that it is missing (needs ``with_data_completeness``)
+    "company": Q(company_name="", account__isnull=True),
+    "title": Q(title=""),
+    "source": Q(source=""),
+    "behaviour history": Q(**{HAS_HISTORY: False}),
+}
+
+
+def with_data_completeness(queryset: QuerySet[Lead]) -> QuerySet[Lead]:
+    """``queryset`` with the alias ``has_behaviour_history`` (an EXISTS on the events' lead index), which
+    ``data_complete_q``, ``data_incomplete_q`` and ``DATA_GAPS`` read. An alias, not an annotation: filters
+    and aggregates use it, but rows skipped by an OFFSET do not compute it (``mark_data_history`` for a page)."""
+    return queryset.alias(**{HAS_HISTORY: Exists(MarketingEvent.objects.filter(lead_id=OuterRef("pk")))})
+
+
+def mark_data_history(leads: list[Lead]) -> None:
+    """Set ``has_behaviour_history`` on a page of leads for ``missing_data``: one query."""
+    having = set(MarketingEvent.objects.filter(lead_id__in=[lead.pk for lead in leads])
+                 .values_list("lead_id", flat=True).distinct())
+    for lead in leads:
+        setattr(lead, HAS_HISTORY, lead.pk in having)
+
+
+def data_complete_q() -> Q:
+    return (~Q(company_name="") | Q(account__isnull=False)) & ~Q(title="") & ~Q(source="") & Q(**{HAS_HISTORY: True})
+
+
+def data_incomplete_q() -> Q:
+    gaps = Q()
+    for missing in DATA_GAPS.values():
+        gaps |= missing
+    return gaps
+
+
+def missing_data(lead: Lead) -> list[str]:
+    """What a lead annotated by ``with_data_completeness`` lacks, in ``DATA_GAPS`` order (Python, no query)."""
+    found = {
+        "company": not lead.company_name and lead.account_id is None,
+        "title": not lead.title,
+        "source": not lead.source,
+        "behaviour history": getattr(lead, HAS_HISTORY, True) is False,
+    }
+    return [name for name in DATA_GAPS if found[name]]
 
 
 def lead_list(user: User) -> QuerySet[Lead]:
@@ -236,3 +339,15 @@ def leads_matching(queryset: QuerySet[Lead], text: str) -> QuerySet[Lead]:
             anywhere |= Q(ILike(F(field), pattern))
         queryset = queryset.filter(anywhere)
     return queryset
+
+
+def saved_views_for(user: User, page: str) -> QuerySet[SavedView]:
+    """The user's own views of ``page`` and those shared with a team they are in or manage; own first."""
+    teams = set(managed_team_ids(user)) if roles.role_of(user) == Role.SALES_MANAGER else set()
+    if user.team_id is not None:
+        teams.add(user.team_id)
+    return (
+        SavedView.objects.filter(Q(owner=user) | Q(team_id__in=teams), page=page)
+        .select_related("owner", "team")
+        .order_by(Case(When(owner=user, then=Value(0)), default=Value(1)), Lower("name"), "id")
+    )

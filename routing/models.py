@@ -8,6 +8,8 @@ See docs/routing.md.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -192,3 +194,11 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead_id} -> {self.rep or self.team} ({self.method})"
+
+    def event_data(self) -> dict[str, Any]:
+        """The one payload of ``lead.assigned`` and ``lead.queued`` (and so of the ``lead.assigned`` webhook),
+        whoever decided: routing, a manual reassignment, an owner chosen on acceptance, the demo loader.
+        ``trigger`` (``mql``, ``retry``) is null and ``rule`` null for decisions that are not routing's."""
+        return {"assignment_id": self.pk, "rep": self.rep_id, "previous_rep": self.previous_rep_id,
+                "method": str(self.method), "team": self.team_id, "rule": self.rule_id,
+                "trigger": self.trigger or None, "latency_ms": self.latency_ms}

@@ -8,6 +8,7 @@ the rules in priority order and ends with the default rule.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -79,9 +80,10 @@ class RuleSpec:
             target_team_id=row["target_team_id"], target_rep_id=row["target_rep_id"],
         )
 
-    @property
+    @functools.cached_property
     def geography(self) -> frozenset[str]:
-        """Countries the rule accepts: its own and its regions' (empty: any)."""
+        """Countries the rule accepts: its own and its regions' (empty: any). Computed once per rule: the
+        rules are cached per process (``selectors.active_rules``), so a decision only looks it up."""
         codes = set(self.countries)
         for region in self.regions:
             codes |= REGIONS.get(region, frozenset())

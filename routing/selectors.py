@@ -37,29 +37,38 @@ def routing_settings() -> RoutingSettings:
     return RoutingSettings.objects.filter(pk=1).first() or RoutingSettings()
 
 
-_RULES_FINGERPRINT = (f"SELECT count(*), coalesce(sum(hashtext(r::text)::bigint), 0) "
+_RULES_FINGERPRINT = (f"SELECT count(*), coalesce(sum(hashtext(r::text)::bigint), 0), "
+                      f"(SELECT hashtext(s::text) FROM {RoutingSettings._meta.db_table} s WHERE s.id = 1) "
                       f"FROM {RoutingRule._meta.db_table} r WHERE r.active")
-_rules_cache: dict[tuple[int, int], list[RuleSpec]] = {}
+_config_cache: dict[tuple[int, int, int | None], tuple[RoutingSettings, list[RuleSpec]]] = {}
 
 
-def active_rules() -> list[RuleSpec]:
-    """The active rules, in the order they are tried.
+def routing_config() -> tuple[RoutingSettings, list[RuleSpec]]:
+    """The settings and the active rules (in the order they are tried), in one statement per decision.
 
     Every decision needs them; they rarely change. The process keeps the last set it loaded, keyed by a
-    fingerprint of the active rows' whole content (count and a sum of row hashes, one cheap statement), so
-    any change to any rule, however it was made, is seen by the next decision.
+    fingerprint of the whole content of the active rules and of the settings row (count and a sum of row
+    hashes: one cheap statement), so any change to either, however it was made (API, admin, SQL), is seen by
+    the next decision. The rules are compiled once (``RuleSpec``: sets, regions expanded on first use).
     """
     with connection.cursor() as cursor:
         cursor.execute(_RULES_FINGERPRINT)
-        count, digest = cursor.fetchone()
-    key = (int(count), int(digest))
-    rules = _rules_cache.get(key)
-    if rules is None:
+        count, digest, settings_digest = cursor.fetchone()
+    key = (int(count), int(digest), settings_digest)
+    cached = _config_cache.get(key)
+    if cached is None:
         rules = ordered(RuleSpec.from_values(row) for row in RoutingRule.objects.filter(active=True).values(
             "id", "name", "priority", "is_default", *CONDITION_FIELDS, "target_team_id", "target_rep_id"))
-        _rules_cache.clear()
-        _rules_cache[key] = rules
-    return list(rules)
+        cached = (routing_settings(), rules)
+        _config_cache.clear()
+        _config_cache[key] = cached
+    settings, rules = cached
+    return settings, list(rules)
+
+
+def active_rules() -> list[RuleSpec]:
+    """The active rules, in the order they are tried (cached, see ``routing_config``)."""
+    return routing_config()[1]
 
 
 def rule_list() -> QuerySet[RoutingRule]:
@@ -100,8 +109,8 @@ class Preview:
 def route_preview(*, lead: Lead, now: dt.datetime | None = None) -> Preview:
     """"This lead would go to X because rule R", computed exactly as the router would, writing nothing."""
     now = now or clock.now()
-    settings = routing_settings()
-    decision = decide(lead, now=now, rules=active_rules(), availability=Availability(now),
+    settings, rules = routing_config()
+    decision = decide(lead, now=now, rules=rules, availability=Availability(now),
                       pick=lambda team_id, eligible: round_robin_peek(team_id, eligible, settings=settings),
                       account_match=settings.account_match)
     if lead.stage != Stage.MQL:
@@ -154,7 +163,7 @@ def teams_for_reports(user: User) -> QuerySet[Team]:
     """Teams whose routing ``user`` may audit: all for marketing ops, leadership, admins and integrators;
     a manager's teams; a rep's own team."""
     qs = Team.objects.order_by("name", "id")
-    if roles.sees_all_leads(user):
+    if roles.sees_whole_org(user):
         return qs
     if roles.role_of(user) == Role.SALES_MANAGER:
         return qs.filter(pk__in=managed_team_ids(user))

@@ -9,7 +9,16 @@ from django.http import HttpRequest
 
 from leadops.errors import DomainError
 from scoring import selectors, services
-from scoring.models import BehaviourRule, FitRule, HighIntentSignal, RescoreRun, ScoreChange, ScoringModel
+from scoring.models import (
+    BehaviourRule,
+    FitRule,
+    HighIntentSignal,
+    RescoreRun,
+    RunKind,
+    RunStatus,
+    ScoreChange,
+    ScoringModel,
+)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -40,7 +49,7 @@ class ScoringModelAdmin(admin.ModelAdmin):
     readonly_fields = ["version", "name", "description", "threshold", "high_intent_event_types", "is_active",
                        "created_by", "created_at", "activated_at", "latest_run_progress"]
     inlines = [FitRuleInline, BehaviourRuleInline]
-    actions = ["activate"]
+    actions = ["activate", "dry_run"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ScoringModel]:
         return selectors.scoring_models()
@@ -73,18 +82,43 @@ class ScoringModelAdmin(admin.ModelAdmin):
         self.message_user(request, f"Version {model.version}: {text} (run {run.pk}, {run.done} / {run.total}).")
 
 
+    @admin.action(description="Dry run the selected version: how many leads would become MQL (in the background)")
+    def dry_run(self, request: HttpRequest, queryset: QuerySet[ScoringModel]) -> None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one version to dry run.", messages.ERROR)
+            return
+        model = queryset.get()
+        try:
+            run, started = services.dry_run_start(model_id=model.pk, actor=request.user)  # type: ignore[arg-type]
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return
+        text = "dry run started" if started else "a dry run is already running"
+        self.message_user(request, f"Version {model.version}: {text} (run {run.pk}); see Rescore runs for its "
+                                   f"progress and result.")
+
+
 @admin.register(RescoreRun)
 class RescoreRunAdmin(admin.ModelAdmin):
-    list_display = ["id", "kind", "model", "status", "progress", "changed", "promoted", "started_at",
-                    "heartbeat_at", "finished_at"]
+    list_display = ["id", "kind", "model", "status", "progress", "changed", "promoted", "dry_run_result",
+                    "started_at", "heartbeat_at", "finished_at"]
     list_filter = ["kind", "status"]
     list_select_related = ["model"]
     fields = readonly_fields = ("model", "kind", "status", "day", "total", "done", "progress", "changed", "promoted",
-                                "cursor", "created_by", "started_at", "heartbeat_at", "finished_at")
+                                "dry_run_result", "cursor", "created_by", "started_at", "heartbeat_at", "finished_at")
 
     @admin.display(description="Progress")
     def progress(self, obj: RescoreRun) -> str:
         return f"{obj.done} / {obj.total} ({obj.percent:g} %)"
+
+    @admin.display(description="Dry run: would become MQL")
+    def dry_run_result(self, obj: RescoreRun) -> str:
+        if obj.kind != RunKind.DRY_RUN:
+            return "-"
+        answer = selectors.dry_run_answer(obj)
+        channels = ", ".join(f"{c['channel']} {c['count']}" for c in answer["by_channel"])
+        so_far = "" if obj.status == RunStatus.DONE else " so far"
+        return f"{answer['would_become_mql']} of {answer['evaluated']}{so_far}" + (f" ({channels})" if channels else "")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

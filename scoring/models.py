@@ -85,6 +85,7 @@ class RunKind(models.TextChoices):
     ACTIVATION = "activation", "Activation of a version"
     FULL = "full", "Rescore every lead"
     DECAY = "decay", "Daily decay sweep"
+    DRY_RUN = "dry_run", "Dry run of a version (writes nothing)"
 
 
 class RunStatus(models.TextChoices):
@@ -94,10 +95,12 @@ class RunStatus(models.TextChoices):
 
 
 class RescoreRun(models.Model):
-    """A background rescore over many leads, in batches of ascending lead id.
+    """A background job over many leads (a rescore, or a dry run that only counts), in batches of ascending
+    lead id, in one or more ``RescoreLane`` (id ranges worked on in parallel).
 
-    ``cursor`` (the last lead id done) moves in the same transaction as each batch's writes, so a run
-    that dies resumes exactly where it stopped (``scoring.tasks.resume_stalled_runs``).
+    Each lane's cursor (the last lead id done) moves in the same transaction as its batch's writes, so a
+    run that dies resumes exactly where it stopped (``scoring.tasks.resume_stalled_runs``). The run's own
+    counters are the sum of its lanes' batches.
     """
 
     model = models.ForeignKey(ScoringModel, on_delete=models.PROTECT, related_name="runs",
@@ -109,7 +112,9 @@ class RescoreRun(models.Model):
     done = models.PositiveIntegerField(default=0, help_text="Leads visited.")
     changed = models.PositiveIntegerField(default=0, help_text="Leads whose score changed.")
     promoted = models.PositiveIntegerField(default=0, help_text="Leads that became MQL.")
-    cursor = models.BigIntegerField(default=0, help_text="Last lead id visited.")
+    cursor = models.BigIntegerField(default=0, help_text="Highest lead id visited (each lane has its own cursor).")
+    result = models.JSONField(null=True, blank=True,
+                              help_text='Dry runs: {"evaluated", "would_become_mql", "by_channel": {channel: n}}.')
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     started_at = models.DateTimeField(default=clock.now)
@@ -135,6 +140,26 @@ class RescoreRun(models.Model):
         if not self.total:
             return 0.0
         return round(min(100.0, 100.0 * self.done / self.total), 1)
+
+
+class RescoreLane(models.Model):
+    """One id range of a run, worked through by its own chain of tasks: leads with ``cursor < id <= upper``
+    (``upper`` null: no end, so leads created during the run are visited too)."""
+
+    run = models.ForeignKey(RescoreRun, on_delete=models.CASCADE, related_name="lanes")
+    lane = models.PositiveSmallIntegerField()
+    cursor = models.BigIntegerField(default=0, help_text="Last lead id visited in this lane.")
+    upper = models.BigIntegerField(null=True, blank=True, help_text="Last lead id of the lane; empty: no end.")
+    done = models.PositiveIntegerField(default=0)
+    finished = models.BooleanField(default=False)
+    heartbeat_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["run_id", "lane"]  # not "run": that would join (and lock, with FOR UPDATE) the run row
+        constraints = [models.UniqueConstraint(fields=["run", "lane"], name="scoring_one_lane_number_per_run")]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} lane {self.lane}: after {self.cursor}" + (" (finished)" if self.finished else "")
 
 
 class ScoreReason(models.TextChoices):

@@ -27,10 +27,19 @@ from scoring.engine import (
     ModelSpec,
     ScoreResult,
     compile_model,
-    promotes_by_score,
     score,
 )
-from scoring.models import BehaviourRule, FitRule, RescoreRun, RunKind, ScoreChange, ScoreReason, ScoringModel
+from scoring.models import (
+    BehaviourRule,
+    FitRule,
+    RescoreLane,
+    RescoreRun,
+    RunKind,
+    RunStatus,
+    ScoreChange,
+    ScoreReason,
+    ScoringModel,
+)
 
 # --- models -----------------------------------------------------------------------------------------------
 
@@ -55,6 +64,28 @@ def latest_run(model: ScoringModel) -> RescoreRun | None:
     if runs is not None:
         return runs[0] if runs else None
     return model.runs.filter(kind__in=[RunKind.ACTIVATION, RunKind.FULL]).order_by("-id").first()
+
+
+def latest_dry_run(model: ScoringModel) -> RescoreRun | None:
+    """The latest dry run of a version (running or done), or None."""
+    return model.runs.filter(kind=RunKind.DRY_RUN).select_related("model").order_by("-id").first()
+
+
+def lane_open(*, run_id: int, lane: int) -> bool:
+    """The lane still has leads to visit and its run is running."""
+    return RescoreLane.objects.filter(run_id=run_id, lane=lane, finished=False,
+                                      run__status=RunStatus.RUNNING).exists()
+
+
+def open_lanes(run_id: int) -> list[int]:
+    """The lane numbers of a running run that are not finished (a run without lanes yet: lane 0)."""
+    lanes = list(RescoreLane.objects.filter(run_id=run_id, run__status=RunStatus.RUNNING, finished=False)
+                 .order_by("lane").values_list("lane", flat=True))
+    if not lanes and not RescoreLane.objects.filter(run_id=run_id).exists() and (
+            RescoreRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).exists()):
+        return [0]
+    return lanes
+
 
 
 def definition_of(model: ScoringModel) -> ModelDef:
@@ -246,47 +277,19 @@ def score_timeline(lead: Lead, cycle_at: Callable[[dt.datetime], int]) -> list[T
 
 # --- dry run -----------------------------------------------------------------------------------------------------
 
-DRY_RUN_BATCH = 2000
+# The stages a score can move to MQL: the leads a dry run counts over (``scoring.services.dry_run_start``).
 SCORE_ELIGIBLE = [Stage.SUBSCRIBER, Stage.LEAD, Stage.NURTURE]
 
 
-@dataclass(frozen=True)
-class DryRun:
-    model_version: int
-    threshold: int
-    evaluated: int  # leads in a stage a score can move to MQL
-    would_become_mql: int
-    by_channel: list[dict[str, Any]]  # [{"channel", "count"}], largest first
-    computed_at: dt.datetime
-
-
-def dry_run(model: ScoringModel, *, now: dt.datetime | None = None, batch_size: int = DRY_RUN_BATCH) -> DryRun:
-    """With ``model``, how many leads would become MQL on activation, by channel (nothing is written).
-
-    Visits only the leads a score can promote (subscriber, lead, nurture), in id batches, and applies the
-    same rule as the rescore (``engine.promotes_by_score``) against each lead's stored score.
-    """
-    now = now or clock.now()
-    spec = spec_of(model)
-    counts: dict[str, int] = defaultdict(int)
-    evaluated = 0
-    cursor = 0
-    base = Lead.objects.filter(stage__in=SCORE_ELIGIBLE).order_by("id")
-    while True:
-        rows = lead_rows(base.filter(id__gt=cursor)[:batch_size])
-        if not rows:
-            break
-        cursor = rows[-1]["id"]
-        events = events_of([row["id"] for row in rows], spec.event_types)
-        for row in rows:
-            evaluated += 1
-            result = score(facts_of(row), events.get(row["id"], []), spec, now)
-            if promotes_by_score(row["stage"], row["score"], result.total, spec.threshold):
-                counts[row["source"] or "unknown"] += 1
+def dry_run_answer(run: RescoreRun) -> dict[str, Any]:
+    """A dry-run job as the API shows it: progress, and the counts so far (final once ``status`` is done)."""
+    result = run.result or {}
     by_channel = [{"channel": channel, "count": n}
-                  for channel, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
-    return DryRun(model_version=model.version, threshold=spec.threshold, evaluated=evaluated,
-                  would_become_mql=sum(counts.values()), by_channel=by_channel, computed_at=now)
+                  for channel, n in sorted((result.get("by_channel") or {}).items(), key=lambda i: (-i[1], i[0]))
+                  if n]
+    return {"run": run, "model_version": run.model.version, "threshold": run.model.threshold,
+            "evaluated": int(result.get("evaluated", 0)), "would_become_mql": int(result.get("would_become_mql", 0)),
+            "by_channel": by_channel, "computed_at": run.finished_at}
 
 
 # --- calibration ---------------------------------------------------------------------------------------------------

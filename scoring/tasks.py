@@ -1,6 +1,6 @@
 """Thin Celery wrappers around ``scoring.services``: they take ids, re-read state and are idempotent.
 
-A rescore of the same lead twice writes nothing the second time; a run step re-reads its run's cursor
+A rescore of the same lead twice writes nothing the second time; a run step re-reads its lane's cursor
 under a lock, so a step delivered twice (``acks_late``) never rescores a batch twice.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from scoring import services
+from scoring import selectors, services
 from scoring.models import RunStatus, ScoreReason
 
 TASK_OPTIONS = {
@@ -47,11 +47,18 @@ def enqueue_rescore(lead_ids: list[int], reason: str) -> None:
 
 
 @shared_task(name="scoring.tasks.rescore_run_step", **TASK_OPTIONS)
-def rescore_run_step(run_id: int) -> None:
-    """A few batches of a run, then the next step is queued behind other work until the run is done."""
-    run = services.rescore_run_step(run_id=run_id)
-    if run.status == RunStatus.RUNNING:
-        rescore_run_step.delay(run_id)
+def rescore_run_step(run_id: int, lane: int = 0) -> None:
+    """A few batches of one lane of a run, then the lane's next step is queued behind other work until the
+    lane is finished (each lane of a big run is its own chain, so the run uses every worker process)."""
+    services.rescore_run_step(run_id=run_id, lane=lane)
+    if selectors.lane_open(run_id=run_id, lane=lane):
+        rescore_run_step.delay(run_id, lane)
+
+
+def start_lanes(run_id: int) -> None:
+    """Queue a step for every unfinished lane of a running run (a lane stepped twice redoes nothing)."""
+    for lane in selectors.open_lanes(run_id):
+        rescore_run_step.delay(run_id, lane)
 
 
 @shared_task(name="scoring.tasks.decay_sweep", **TASK_OPTIONS)
@@ -59,11 +66,11 @@ def decay_sweep() -> None:
     """Daily (beat): start or resume today's decay run."""
     run = services.decay_sweep_start()
     if run is not None and run.status == RunStatus.RUNNING:
-        rescore_run_step.delay(run.pk)
+        start_lanes(run.pk)
 
 
 @shared_task(name="scoring.tasks.resume_stalled_runs", **TASK_OPTIONS)
 def resume_stalled_runs() -> None:
     """Every few minutes (beat): re-queue runs whose worker died mid-way; they continue from their cursor."""
     for run_id in services.stalled_runs_claim():
-        rescore_run_step.delay(run_id)
+        start_lanes(run_id)

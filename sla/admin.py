@@ -44,7 +44,7 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(ReadOnlyAdmin):
     list_display = ["kind", "version", "target", "high_intent_target", "required_attempts", "calendar",
-                    "warn_fraction", "active", "created_at"]
+                    "use_team_calendar", "warn_fraction", "active", "created_at"]
     list_filter = ["kind", "active"]
 
 

@@ -13,7 +13,7 @@ class SlaConfig(AppConfig):
         from sla.selectors import clock_timeline
 
         for name, handler in handlers.SUBSCRIPTIONS:
-            events.subscribe(name, handler)
+            events.subscribe_in_transaction(name, handler)
         if clock_timeline not in TIMELINE_PROVIDERS:
             TIMELINE_PROVIDERS.append(clock_timeline)
         # the 24x7 calendar and version 1 of each policy come back after a flush (tests), like the catalogues

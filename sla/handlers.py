@@ -1,8 +1,9 @@
 """Subscriptions of the SLA app to domain events (registered in ``SlaConfig.ready``).
 
 Each handler turns the event into a call of ``sla.services.clocks`` with the event's own time. They run
-after the change committed, in the process that made it (a few row writes: no broker round trip, so
-a broker outage cannot lose a clock).
+inside the publisher's transaction (``events.subscribe_in_transaction``): a few row writes, no broker
+round trip, so the change and its clocks commit together; neither a crash after the commit nor a broker
+outage can lose a clock, and a failing reaction fails the change instead of leaving it without its clock.
 """
 
 from __future__ import annotations
@@ -31,6 +32,22 @@ def on_mql(event: events.DomainEvent) -> None:
     clocks.on_mql(lead_id=event.lead_id, at=event.occurred_at, now=clock.now(), cycle=int(event.data.get("cycle", 0)))
 
 
+def on_stage_changed_many(batch: list[events.DomainEvent]) -> None:
+    """The batch form of ``on_stage_changed`` (a bulk upsert's thousand subscriber -> lead moves): one query
+    finds the leads with an open clock; only those, and moves into SAL (which start clocks), need the
+    per-event reaction. Everything else is a move no clock cares about."""
+    from sla.models import ClockStatus, SlaClock
+
+    ids = {e.lead_id for e in batch if e.lead_id is not None}
+    with_clocks = set(SlaClock.objects.filter(lead_id__in=ids, stopped_at__isnull=True,
+                                              status__in=[ClockStatus.RUNNING, ClockStatus.BREACHED])
+                      .values_list("lead_id", flat=True).distinct()) if ids else set()
+    for event in batch:
+        if event.lead_id in with_clocks or event.data.get("to") == "sal":
+            on_stage_changed(event)
+
+
+@events.batch_form(on_stage_changed_many)
 def on_stage_changed(event: events.DomainEvent) -> None:
     if event.lead_id is None:
         return

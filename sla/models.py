@@ -114,12 +114,15 @@ SIDE_OF_KIND: dict[str, str] = {
 }
 
 # domain.md section 6 defaults (seeded as version 1 of each kind)
+# Hour-scale targets count on the accountable team's business hours when the team has a calendar; the
+# two-week ones are calendar weeks (P14D of Mon-Fri 9-17 business time would be eight weeks).
 POLICY_DEFAULTS: dict[str, dict[str, object]] = {
-    PolicyKind.FIRST_CONTACT: {"target": dt.timedelta(hours=24), "high_intent_target": dt.timedelta(hours=4)},
-    PolicyKind.TOUCH_CADENCE: {"target": dt.timedelta(days=14), "required_attempts": 6},
-    PolicyKind.DISPOSITION: {"target": dt.timedelta(days=14)},
-    PolicyKind.SAL_REVIEW: {"target": dt.timedelta(hours=24)},
-    PolicyKind.ROUTING: {"target": dt.timedelta(minutes=5)},
+    PolicyKind.FIRST_CONTACT: {"target": dt.timedelta(hours=24), "high_intent_target": dt.timedelta(hours=4),
+                               "use_team_calendar": True},
+    PolicyKind.TOUCH_CADENCE: {"target": dt.timedelta(days=14), "required_attempts": 6, "use_team_calendar": False},
+    PolicyKind.DISPOSITION: {"target": dt.timedelta(days=14), "use_team_calendar": False},
+    PolicyKind.SAL_REVIEW: {"target": dt.timedelta(hours=24), "use_team_calendar": True},
+    PolicyKind.ROUTING: {"target": dt.timedelta(minutes=5), "use_team_calendar": True},
 }
 
 
@@ -136,6 +139,9 @@ class SlaPolicy(models.Model):
     high_intent_target = models.DurationField(null=True, blank=True, help_text="first_contact for high intent.")
     required_attempts = models.PositiveSmallIntegerField(null=True, blank=True, help_text="touch_cadence only.")
     calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="policies")
+    use_team_calendar = models.BooleanField(
+        default=True, help_text="A clock whose accountable team has a calendar counts on the team's calendar "
+                                "instead of this one.")
     warn_fraction = models.FloatField(
         default=0.75, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
         help_text="At-risk warning after this share of the window, strictly between 0 and 1.",
@@ -217,6 +223,9 @@ class SlaClock(models.Model):
     warn_notified = models.BooleanField(default=False)
     breach_notified = models.BooleanField(default=False)
     explanation = models.JSONField(default=dict, blank=True, help_text="Why the due time is what it is.")
+    calendar = models.ForeignKey(BusinessCalendar, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                 help_text="The accountable team's calendar the clock counts on; empty: the "
+                                           "policy's (domain.md section 6, docs/sla.md).")
     created_at = models.DateTimeField(default=_clock.now, editable=False)
     updated_at = models.DateTimeField(default=_clock.now)
 

@@ -17,7 +17,7 @@ from leadops.roles import Role
 class TeamOut(serializers.ModelSerializer):
     class Meta:
         model = Team
-        fields = ["id", "name", "kind", "manager", "capacity", "created_at"]
+        fields = ["id", "name", "kind", "manager", "capacity", "calendar", "created_at"]
 
 
 class TeamIn(StrictSerializer):
@@ -25,6 +25,9 @@ class TeamIn(StrictSerializer):
     kind = serializers.ChoiceField(choices=TeamKind.choices)
     manager = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
     capacity = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    # the team's business hours (a /calendars/ id): SLA clocks the team answers for count on it
+    calendar = serializers.PrimaryKeyRelatedField(queryset=Team.calendar.field.related_model._default_manager.all(),
+                                                  required=False, allow_null=True)
 
 
 class UserOut(serializers.ModelSerializer):

@@ -6,8 +6,15 @@ from leadops.api.org import RepViewSet, TeamViewSet, UserViewSet
 from leadops.webhooks.api.views import WebhookViewSet
 from lifecycle.api.activity import EventViewSet, OpportunityViewSet, TouchViewSet
 from lifecycle.api.bulk import LeadBulkViewSet
-from lifecycle.api.reference import AccountViewSet, CampaignViewSet, DispositionViewSet, RevenueTargetViewSet
+from lifecycle.api.reference import (
+    AccountViewSet,
+    CampaignViewSet,
+    DispositionViewSet,
+    LeadTypeViewSet,
+    RevenueTargetViewSet,
+)
 from lifecycle.api.views import LeadViewSet
+from reporting.api.alignment import AlignmentReportViewSet, PulseViewSet
 from reporting.api.views import ReportViewSet
 from routing.api.views import AssignmentViewSet, FairnessViewSet, RoutingRuleViewSet
 from scoring.api.views import ScoringModelViewSet
@@ -38,6 +45,7 @@ router.register("opportunities", OpportunityViewSet, basename="opportunity")
 router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("accounts", AccountViewSet, basename="account")
 router.register("dispositions", DispositionViewSet, basename="disposition")
+router.register("lead-types", LeadTypeViewSet, basename="lead-type")
 router.register("revenue-targets", RevenueTargetViewSet, basename="revenue-target")
 router.register("scoring-models", ScoringModelViewSet, basename="scoring-model")
 router.register("routing-rules", RoutingRuleViewSet, basename="routing-rule")
@@ -52,3 +60,5 @@ router.register("sla-policies", PolicyViewSet, basename="sla-policy")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("reports", ReportViewSet, basename="report")
+router.register("reports", AlignmentReportViewSet, basename="report-alignment")
+router.register("pulses", PulseViewSet, basename="pulse")

@@ -47,6 +47,7 @@ from lifecycle.models import (
     Touch,
 )
 from routing.models import Assignment
+from sla.models import OutboundEvent
 
 
 class DemoExists(Exception):
@@ -64,14 +65,17 @@ def existing_data() -> dict[str, Any]:
     }
 
 
+# the outbox too: its rows name leads and clocks by id (``clock:3``), and the ids restart with the reset
 LIFECYCLE_TABLES = [
     StageTransition, Touch, MarketingEvent, Opportunity, Assignment, Lead, Account, Campaign, RevenueTarget,
+    OutboundEvent,
 ]
 
 
 def reset() -> None:
     """Delete the demo: every lead and what hangs off it (TRUNCATE: the audit trail refuses DELETE), accounts,
-    campaigns, targets, and the demo's people and teams. The catalogues (reasons, touch channels) stay."""
+    campaigns, targets, the webhook outbox, and the demo's people and teams. The catalogues (reasons, touch
+    channels, lead types) stay."""
     tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in LIFECYCLE_TABLES)
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -84,16 +88,17 @@ def reset() -> None:
 
 
 def route_write(*, lead_id: int, rep: User | None, team: Team, method: str, rule: str,
-                candidates: list[dict[str, Any]]) -> Assignment:
+                candidates: list[dict[str, Any]], rule_id: int | None = None) -> Assignment:
     """The routing decision of an MQL, as the routing service will write it (it does not exist yet)."""
     now = clock.now()
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=lead_id)
-        assignment = routed(lead, now, rep=rep, team=team, method=method, rule=rule, candidates=candidates)
+        assignment = routed(lead, now, rep=rep, team=team, method=method, rule=rule, candidates=candidates,
+                            rule_id=rule_id)
         assignment.save(force_insert=True)
         lead.save(update_fields=["owner", "team", "assigned_at", "updated_at"])
-        events.publish(events.DomainEvent("lead.assigned", now, lead.pk, {
-            "assignment_id": assignment.pk, "rep": rep.pk if rep else None, "previous_rep": None, "method": method}))
+        name = "lead.assigned" if rep is not None else "lead.queued"  # as routing.services publishes them
+        events.publish(events.DomainEvent(name, now, lead.pk, assignment.event_data()))
     return assignment
 
 
@@ -117,7 +122,8 @@ def play_services(ctx: Ctx, plan: LeadPlan) -> Lead:
                                 note=a.get("note", ""))
             elif step.kind == "route":
                 route_write(lead_id=lead.pk, rep=ctx.user(a["rep"]), team=ctx.teams[a["team"]], method=a["method"],
-                            rule=a["rule"], candidates=ledger_candidates(ctx, a["candidates"], step.at))
+                            rule=a["rule"], candidates=ledger_candidates(ctx, a["candidates"], step.at),
+                            rule_id=ctx.rule_id(a["rule"]))
             elif step.kind == "assign":
                 rep = ctx.user(a["rep"])
                 actor = ctx.user(step.actor)

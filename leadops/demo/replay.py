@@ -185,7 +185,8 @@ class Replay:
     def route(self, lead: Lead, now: dt.datetime, a: dict[str, Any]) -> None:
         self.rows[Assignment].append(routed(
             lead, now, rep=self.ctx.user(a["rep"]), team=self.ctx.teams[a["team"]], method=a["method"],
-            rule=a["rule"], candidates=ledger_candidates(self.ctx, a["candidates"], now)))
+            rule=a["rule"], candidates=ledger_candidates(self.ctx, a["candidates"], now),
+            rule_id=self.ctx.rule_id(a["rule"])))
 
     def _managed(self, user: User) -> set[int]:
         return self.ctx.managed.get(user.pk, set())

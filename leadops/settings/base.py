@@ -140,6 +140,20 @@ def database_config() -> dict:
     return config
 
 
+def cache_config(url: str | None) -> dict:
+    """The default cache: Redis at ``url`` (shared by every process: the per-client rate limit and the webhook
+    subscription version count across gunicorn workers), else this process's memory."""
+    if url:
+        return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
+                            "KEY_PREFIX": "leadops"}}
+    return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+# With REDIS_URL set (production, docker-compose, `leadops up`, a benchmark), Redis; settings/dev.py also uses
+# the embedded Redis it starts. settings/test.py keeps the per-process memory cache.
+CACHES = cache_config(env("REDIS_URL"))
+
+
 def redis_url() -> str:
     url = env("REDIS_URL")
     if url is None:
@@ -170,7 +184,7 @@ REST_FRAMEWORK = {
 }
 
 # Requests per API token unless the token says otherwise (ApiToken.rate_limit); empty: no limit.
-# Counted in the default cache (Redis in settings/prod.py, so all workers share the count).
+# Counted in the default cache (Redis whenever REDIS_URL is set or `leadops up` runs: all workers share the count).
 LEADOPS_API_CLIENT_RATE = env("LEADOPS_API_CLIENT_RATE", "6000/min") or ""
 
 SPECTACULAR_SETTINGS = {

@@ -3,7 +3,7 @@
 import sys
 
 from .base import *  # noqa: F403
-from .base import database_config, env, env_bool, env_list
+from .base import cache_config, database_config, env, env_bool, env_list
 
 REQUIRED = ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL")
 for _name in REQUIRED:
@@ -23,8 +23,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 DATABASES = {"default": database_config()}
 CELERY_BROKER_URL = env("REDIS_URL")
 # The per-client rate limit (leadops.api.throttling) counts in the default cache: shared by every worker.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("REDIS_URL"),
-                      "KEY_PREFIX": "leadops"}}
+CACHES = cache_config(env("REDIS_URL"))
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -15,11 +15,12 @@ import urllib.request
 import uuid
 from typing import Any
 
+from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from leadops import clock
-from leadops.events import DomainEvent
+from leadops.events import DomainEvent, batch_form
 from leadops.models import User
 from leadops.webhooks.models import TEST_EVENT, Attempt, Delivery, DeliveryStatus, Subscription
 from sla.models import OutboundEvent
@@ -30,38 +31,69 @@ FIRST_RETRY = dt.timedelta(seconds=30)
 MAX_RETRY = dt.timedelta(hours=1)
 LEASE = dt.timedelta(minutes=2)  # a claimed delivery is not claimed again for this long (worker died?)
 TIMEOUT_S = 10.0
-SUBSCRIBED_TTL_S = 5.0
+SUBSCRIBED_VERSION_KEY = "webhooks:subscriptions:version"
 
-_subscribed: tuple[float, frozenset[str]] | None = None
+# This process's view of which event names some active subscription wants: (version it was read at, names).
+_subscribed: tuple[str | None, frozenset[str]] | None = None
+
+
+def _subscriptions_version() -> str | None:
+    """The version of the subscriptions, kept in the default cache (Redis whenever ``REDIS_URL`` is set, shared
+    by every process): one cache GET, no database query, no clock."""
+    return cache.get(SUBSCRIBED_VERSION_KEY)
 
 
 def subscribed_events() -> frozenset[str]:
-    """Event names some active subscription wants (cached a few seconds; a subscription write clears it)."""
+    """Event names some active subscription wants. Read from the database once, then again only when the
+    subscriptions changed: in this process at once (``forget_subscribed``), in another process as soon as it
+    sees the new version in the shared cache (its next published event). Never on a timer: what a request
+    costs does not depend on when it runs."""
     global _subscribed
-    now = time.monotonic()
-    if _subscribed is None or now - _subscribed[0] > SUBSCRIBED_TTL_S:
+    version = _subscriptions_version()
+    if _subscribed is None or _subscribed[0] != version:
         names: set[str] = set()
-        for events in Subscription.objects.filter(active=True).values_list("events", flat=True):
-            names.update(events)
-        _subscribed = (now, frozenset(names))
+        for wanted in Subscription.objects.filter(active=True).values_list("events", flat=True):
+            names.update(wanted)
+        _subscribed = (version, frozenset(names))
     return _subscribed[1]
 
 
 def forget_subscribed() -> None:
+    """Drop this process's view (it is read again on the next event)."""
     global _subscribed
     _subscribed = None
+
+
+def subscriptions_changed(**_: Any) -> None:
+    """A subscription was written (``post_save`` / ``post_delete``, so admin edits count too): this process
+    forgets its view now; after commit a new version in the shared cache tells every other process."""
+    forget_subscribed()
+    transaction.on_commit(lambda: cache.set(SUBSCRIBED_VERSION_KEY, uuid.uuid4().hex, None))
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
+def _outbox_row(event: DomainEvent, now: dt.datetime) -> OutboundEvent:
+    return OutboundEvent(event=event.name, key=uuid.uuid4().hex, occurred_at=event.occurred_at,
+                         data=_jsonable({"lead": event.lead_id, **event.data}), created_at=now)
+
+
+def outbox_write_many(batch: list[DomainEvent]) -> None:
+    """The batch form of ``outbox_write``: one INSERT for a set-based write's events of one name."""
+    wanted = subscribed_events()
+    rows = [_outbox_row(event, clock.now()) for event in batch if event.name in wanted]
+    if rows:
+        OutboundEvent.objects.bulk_create(rows)
+
+
+@batch_form(outbox_write_many)
 def outbox_write(event: DomainEvent) -> None:
     """In the publisher's transaction: one outbox row per lifecycle event somebody subscribed to."""
     if event.name not in subscribed_events():
         return
-    OutboundEvent.objects.create(event=event.name, key=uuid.uuid4().hex, occurred_at=event.occurred_at,
-                                 data=_jsonable({"lead": event.lead_id, **event.data}), created_at=clock.now())
+    _outbox_row(event, clock.now()).save(force_insert=True)
 
 
 def body_of(event_id: uuid.UUID, event: str, occurred_at: dt.datetime, data: dict[str, Any]) -> str:
@@ -77,7 +109,6 @@ def subscription_create(*, owner: User, url: str, events: list[str], secret: str
                         active: bool = True) -> Subscription:
     sub = Subscription.objects.create(owner=owner, url=url, events=list(dict.fromkeys(events)), active=active,
                                       **({"secret": secret} if secret else {}))
-    forget_subscribed()
     return sub
 
 
@@ -85,7 +116,6 @@ def subscription_update(*, subscription: Subscription, **fields: Any) -> Subscri
     for name, value in fields.items():
         setattr(subscription, name, list(dict.fromkeys(value)) if name == "events" else value)
     subscription.save()
-    forget_subscribed()
     return subscription
 
 

@@ -11,13 +11,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from leadops import roles
-from leadops.errors import DomainError, Forbidden
+from leadops.errors import Forbidden, NotFound
 from leadops.models import Scope, User
 from leadops.roles import Role
 from leadops.selectors import managed_team_ids
 from lifecycle import selectors, services
+from lifecycle.api.bulk import QuickCheck
 from lifecycle.api.filters import OpportunityFilter, TouchFilter
 from lifecycle.api.serializers import (
+    ConvertIn,
     EventIn,
     EventOut,
     EventResultOut,
@@ -28,7 +30,8 @@ from lifecycle.api.serializers import (
 )
 from lifecycle.api.views import ACTION_ERRORS, LIST_ERRORS, READ_ERRORS, errors
 from lifecycle.models import MarketingEvent, Opportunity, Touch
-from lifecycle.services.event_intake import EventIntake, event_ingest
+from lifecycle.services import Actor
+from lifecycle.services.event_intake import EventIntake, event_ingest, events_ingest_many
 
 MAX_EVENTS_PER_REQUEST = 1000
 TOUCH_WRITERS = {Role.SALES_REP, Role.SALES_MANAGER, Role.ADMIN, Role.INTEGRATOR}
@@ -138,7 +141,7 @@ class EventViewSet(viewsets.GenericViewSet):
             if not items or len(items) > MAX_EVENTS_PER_REQUEST:
                 raise serializers.ValidationError(
                     {"non_field_errors": [f"Send from 1 to {MAX_EVENTS_PER_REQUEST} events in a list."]})
-            return Response([self._one(index, item) for index, item in enumerate(items)])
+            return Response(self._many(items))
         intake = self._ingest(request.data)
         return Response(EventOut(intake.event).data, status=201 if intake.created else 200)
 
@@ -147,29 +150,44 @@ class EventViewSet(viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         lead = values.pop("lead", None)
-        return event_ingest(lead_id=lead.pk if lead is not None else None, **values)
+        return event_ingest(lead_id=lead.pk if lead is not None else None, client=self.request.user, **values)
 
-    def _one(self, index: int, body: Any) -> dict[str, Any]:
-        try:
-            intake = self._ingest(body)
-        except serializers.ValidationError as exc:
-            return {"index": index, "status": "error", "id": None, "lead": None,
-                    "errors": {"code": "validation_error", "message": "Invalid event.",
-                               "details": {"fields": exc.detail}}}
-        except DomainError as exc:
-            return {"index": index, "status": "error", "id": None, "lead": None,
-                    "errors": {"code": exc.code, "message": exc.message, "details": exc.details}}
-        return {"index": index, "status": "created" if intake.created else "existing", "id": intake.event.pk,
-                "lead": intake.event.lead_id, "errors": None}
+    def _many(self, bodies: list[Any]) -> list[dict[str, Any]]:
+        """A list: every item validated (the quick path, else the serializer, which words the error), then the
+        valid ones recorded together (``events_ingest_many``); answers in the order of the items."""
+        context = self.get_serializer_context()
+        quick = QuickCheck(EventIn(context=context))
+        found = [quick.values(body) for body in bodies]
+        quick.resolve(found)
+        answers: dict[int, dict[str, Any]] = {}
+        valid: list[tuple[int, dict[str, Any]]] = []
+        for index, (values, body) in enumerate(zip(found, bodies, strict=True)):
+            if values is None:
+                data = EventIn(data=body, context=context)
+                if not data.is_valid():
+                    answers[index] = {"index": index, "status": "error", "id": None, "lead": None,
+                                      "errors": {"code": "validation_error", "message": "Invalid event.",
+                                                 "details": {"fields": data.errors}}}
+                    continue
+                values = dict(data.validated_data)
+            valid.append((index, values))
+        for answer in events_ingest_many(client=self.request.user, items=valid):
+            answers[answer["index"]] = answer
+        return [answers[index] for index in range(len(bodies))]
+
+
+class OpportunityCreateIn(ConvertIn):
+    lead = serializers.IntegerField(min_value=1, help_text="The SQL lead the deal is for; it moves to opportunity.")
 
 
 class OpportunityViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
-    """Opportunities of the leads the caller may see. They are created by converting a lead
-    (``POST /leads/{id}/convert/``), so POST is not offered here. PATCH edits a deal; closing it won
-    makes the lead a customer, closing it lost (with ``lost_reason``) sends the lead to nurture or
-    disqualified per the reason. Closed deals are final (409 ``closed``)."""
+    """Opportunities of the leads the caller may see. POST creates one by converting its SQL lead: the same
+    move as ``POST /leads/{id}/convert/`` (the transition table decides who may), for a CRM sync that thinks
+    in deals. PATCH edits a deal; closing it won makes the lead a customer, closing it lost (with
+    ``lost_reason``) sends the lead to nurture or disqualified per the reason. Closed deals are final (409
+    ``closed``)."""
 
     queryset = Opportunity.objects.none()
     serializer_class = OpportunityOut
@@ -178,11 +196,26 @@ class OpportunityViewSet(
     write_scope = Scope.LEADS_WRITE
     ordering_fields = {"close_date": "close_date", "created_at": "created_at", "amount": "amount"}
     default_ordering = "-created_at"
-    http_method_names = ["get", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     @staticmethod
     def may_write(user: User) -> bool:
         return roles.role_of(user) in DEAL_WRITERS
+
+    @extend_schema(request=OpportunityCreateIn, responses={201: OpportunityOut, 200: OpportunityOut, **ACTION_ERRORS})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = OpportunityCreateIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        lead_id = values.pop("lead")
+        if not selectors.leads_visible_to(request.user).filter(pk=lead_id).exists():
+            raise NotFound("No such lead.", details={"fields": {"lead": ["No lead with this id."]}})
+        result = services.lead_convert(lead_id=lead_id, actor=Actor.of(request.user), **values)
+        if result.opportunity is not None:
+            return Response(OpportunityOut(result.opportunity).data, status=201)
+        # a repeat (the lead already is an opportunity) is the convert action's quiet success: 200, its deal
+        deal = self.get_queryset().filter(lead_id=lead_id).order_by("-created_at").first()
+        return Response(OpportunityOut(deal).data, status=200)
 
     def get_queryset(self) -> QuerySet[Opportunity]:
         return selectors.opportunities_visible_to(self.request.user)

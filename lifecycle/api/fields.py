@@ -12,6 +12,10 @@ from rest_framework import serializers
 
 from leadops.api.strict import StrictSerializer  # noqa: F401 - re-exported for the lifecycle serializers
 from lifecycle import selectors
+from lifecycle.services.lead_types import refusal_message
+
+LEAD_TYPE_HELP = ("A lead-type code: an active one of GET /api/v1/lead-types/ (a catalogue admins edit). A lead "
+                  "keeps a retired type; writing one is 422 unknown_lead_type, listing the allowed codes.")
 
 FUTURE_SKEW = dt.timedelta(seconds=60)  # as for touches: a minute of clock skew is forgiven
 
@@ -49,3 +53,22 @@ class VisibleLeadField(serializers.PrimaryKeyRelatedField):
 
     def get_queryset(self) -> Any:
         return selectors.leads_visible_to(self.context["request"].user)
+
+
+@extend_schema_field({"type": "string", "description": LEAD_TYPE_HELP})
+class ActiveLeadTypeField(serializers.CharField):
+    """A code of an active lead type (routing conditions), refused with the catalogue's own words
+    (``lifecycle.services.lead_types``). The active codes are read once per field: once per request, also for
+    every item of a list (a ``ListField`` names the item: ``lead_types.<j>``)."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._allowed: list[str] | None = None
+
+    def to_internal_value(self, data: Any) -> str:
+        code = str(super().to_internal_value(data))
+        if self._allowed is None:
+            self._allowed = selectors.active_lead_type_codes()
+        if code not in self._allowed:
+            raise serializers.ValidationError(refusal_message(code, self._allowed), code="unknown_lead_type")
+        return code

@@ -21,6 +21,7 @@ from lifecycle.models import (
     DispositionReason,
     Lead,
     LeadStatus,
+    LeadTypeOption,
     Opportunity,
     RevenueTarget,
     Touch,
@@ -133,6 +134,14 @@ class DispositionFilter(df.FilterSet):
 
     class Meta:
         model = DispositionReason
+        fields: list[str] = []
+
+
+class LeadTypeFilter(df.FilterSet):
+    active = StrictBooleanFilter(field_name="active", help_text="true: the types a write may set.")
+
+    class Meta:
+        model = LeadTypeOption
         fields: list[str] = []
 
 

@@ -1,8 +1,8 @@
-"""Reference data: /campaigns/, /accounts/, /dispositions/, /revenue-targets/ (api.md).
+"""Reference data: /campaigns/, /accounts/, /dispositions/, /lead-types/, /revenue-targets/ (api.md).
 
-Reads need ``leads:read`` (revenue targets: ``reports:read``). Campaigns and accounts are written by
-marketing ops and admins (scope ``leads:write``), revenue targets by admins (scope ``admin``); the
-disposition catalogue is read-only here (admins edit it in the admin site).
+Reads need ``leads:read`` (revenue targets: ``reports:read``; lead types: any token). Campaigns and accounts
+are written by marketing ops and admins (scope ``leads:write``), revenue targets and lead types by admins
+(scope ``admin``); the disposition catalogue is read-only here (admins edit it in the admin site).
 """
 
 from __future__ import annotations
@@ -19,10 +19,16 @@ from leadops import roles
 from leadops.models import Scope, Team, User
 from leadops.roles import Role
 from lifecycle.api.fields import CountryField, CurrencyField, StrictSerializer, money_field
-from lifecycle.api.filters import AccountFilter, CampaignFilter, DispositionFilter, RevenueTargetFilter
+from lifecycle.api.filters import (
+    AccountFilter,
+    CampaignFilter,
+    DispositionFilter,
+    LeadTypeFilter,
+    RevenueTargetFilter,
+)
 from lifecycle.api.views import ACTION_ERRORS, LIST_ERRORS, READ_ERRORS, errors
-from lifecycle.models import Account, Campaign, Channel, DispositionReason, RevenueTarget
-from lifecycle.services import reference
+from lifecycle.models import Account, Campaign, Channel, DispositionReason, LeadTypeOption, RevenueTarget
+from lifecycle.services import lead_types, reference
 
 CREATE_ERRORS = errors(400, 401, 403, 409, 422)
 REFERENCE_WRITERS = {Role.MARKETING_OPS, Role.ADMIN}
@@ -82,6 +88,38 @@ class DispositionOut(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class LeadTypeOut(serializers.ModelSerializer):
+    class Meta:
+        model = LeadTypeOption
+        fields = ["id", "code", "label", "active", "position"]
+        read_only_fields = fields
+
+
+class LeadTypeIn(StrictSerializer):
+    """A new lead type: its code (never changes afterwards) and label."""
+
+    refused = {"code": "The code of a lead type cannot change (leads and routing rules store it).",
+               "id": "Read-only."}
+
+    code = serializers.CharField(max_length=24, help_text=lead_types.CODE_HELP + " Cannot change afterwards.")
+    # ``label``: the api.md name (see lifecycle.api.serializers.DispositionSummary)
+    label = serializers.CharField(max_length=80)  # type: ignore[assignment]
+    active = serializers.BooleanField(required=False, default=True,
+                                      help_text="false retires the type: refused for new writes, kept on leads.")
+    position = serializers.IntegerField(min_value=0, max_value=32767, required=False, default=0,
+                                        help_text="Sort order (then code).")
+
+
+class LeadTypeUpdateIn(StrictSerializer):
+    """Relabel, reorder, retire (``active`` false) or reinstate a lead type; ``code`` is refused."""
+
+    refused = LeadTypeIn.refused  # ``code`` among them
+
+    label = serializers.CharField(max_length=80, required=False)  # type: ignore[assignment]
+    active = serializers.BooleanField(required=False)
+    position = serializers.IntegerField(min_value=0, max_value=32767, required=False)
+
+
 class RevenueTargetOut(serializers.ModelSerializer):
     amount = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
 
@@ -105,7 +143,7 @@ class RevenueTargetIn(StrictSerializer):
 class ReferenceViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
-    read_scope = Scope.LEADS_READ
+    read_scope: Scope | None = Scope.LEADS_READ
     write_scope = Scope.LEADS_WRITE
     http_method_names = ["get", "post", "patch", "head", "options"]
 
@@ -205,6 +243,49 @@ class DispositionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @extend_schema(responses={200: DispositionOut, **READ_ERRORS})
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().retrieve(request, *args, **kwargs)
+
+
+class LeadTypeViewSet(ReferenceViewSet):
+    """The lead-type catalogue (domain.md section 3), in catalogue order (``position``, then ``code``). Any
+    token reads it; admins add, relabel, reorder and retire types (scope ``admin``). A code is unique (409)
+    and never changes; retiring (``active`` false) refuses the type for new writes of leads and routing
+    rules (422 ``unknown_lead_type`` listing the allowed codes) and leaves the leads that have it alone.
+    ``new_business``, the default, cannot be retired."""
+
+    queryset = LeadTypeOption.objects.none()
+    serializer_class = LeadTypeOut
+    filterset_class = LeadTypeFilter
+    read_scope = None  # any token: every writer of a lead type needs the list
+    write_scope = Scope.ADMIN
+    ordering_fields = {"position": "position", "code": "code"}
+    default_ordering = "position"
+
+    @staticmethod
+    def may_write(user: User) -> bool:
+        return roles.is_admin(user)
+
+    def get_queryset(self) -> QuerySet[LeadTypeOption]:
+        return LeadTypeOption.objects.order_by("position", "code")
+
+    @extend_schema(responses={200: LeadTypeOut(many=True), **LIST_ERRORS})
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(responses={200: LeadTypeOut, **READ_ERRORS})
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(request=LeadTypeIn, responses={201: LeadTypeOut, **CREATE_ERRORS})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Add a lead type: a new code (409 ``duplicate`` if taken) and its label."""
+        return Response(LeadTypeOut(lead_types.lead_type_create(**self._input(LeadTypeIn))).data, status=201)
+
+    @extend_schema(request=LeadTypeUpdateIn, responses={200: LeadTypeOut, **ACTION_ERRORS})
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Relabel, reorder, retire (``active`` false) or reinstate a lead type; ``code`` is refused (422)."""
+        option = self.get_object()
+        fields = self._input(LeadTypeUpdateIn, partial=True)
+        return Response(LeadTypeOut(lead_types.lead_type_update(lead_type_id=option.pk, fields=fields)).data)
 
 
 class RevenueTargetViewSet(ReferenceViewSet):

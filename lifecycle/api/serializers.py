@@ -16,6 +16,7 @@ from leadops import clock
 from leadops.models import User
 from lifecycle.api.fields import (
     FUTURE_SKEW,
+    LEAD_TYPE_HELP,
     CountryField,
     CurrencyField,
     StrictSerializer,
@@ -29,7 +30,6 @@ from lifecycle.models import (
     DispositionReason,
     Lead,
     LeadExternalId,
-    LeadType,
     MarketingEvent,
     Opportunity,
     Touch,
@@ -168,7 +168,8 @@ class LeadFieldsIn(StrictSerializer):
     employee_count = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False, allow_null=True)
     industry = serializers.CharField(max_length=80, required=False, allow_blank=True)
     country = CountryField(required=False, allow_blank=True)
-    lead_type = serializers.ChoiceField(choices=LeadType.choices, required=False)
+    # checked by the lead services (lifecycle.services.lead_types), which know whether it changes
+    lead_type = serializers.CharField(required=False, help_text=LEAD_TYPE_HELP)
     source = serializers.ChoiceField(  # type: ignore[assignment]  # api.md name (see DispositionSummary.label)
         choices=Channel.choices, required=False, allow_blank=True)
 

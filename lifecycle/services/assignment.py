@@ -61,6 +61,5 @@ def lead_assign(*, lead_id: int, owner_id: int, actor: User, note: str = "",
             lead.assigned_at = now
         lead.updated_at = now
         lead.save(update_fields=["owner", "team", "assigned_at", "updated_at"])
-        events.publish(events.DomainEvent("lead.assigned", now, lead.pk, {
-            "assignment_id": assignment.pk, "rep": rep.pk, "previous_rep": previous, "method": "manual"}))
+        events.publish(events.DomainEvent("lead.assigned", now, lead.pk, assignment.event_data()))
     return assignment

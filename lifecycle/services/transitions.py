@@ -246,43 +246,17 @@ def lead_transition(
         team_ids = _manager_team_ids(actor)
         if lead.stage == to:
             return _already_there(lead, to=to, actor=actor, reason=reason, team_ids=team_ids)
-        move = find_move(lead.stage, to)
-        if move is None or (action is not None and move.action != action):
-            raise IllegalTransition(
-                f"A lead cannot move from {lead.stage} to {to}"
-                + (f" by {action}." if action else ".") + f" Allowed from {lead.stage}: "
-                + (", ".join(allowed_targets(lead.stage)) or "nothing") + ".",
-                details={"from": lead.stage, "to": to, "allowed": allowed_targets(lead.stage),
-                         "allowed_actions": sorted({m.action for m in moves_from(lead.stage)})},
-            )
-        acting = acting_as(actor, lead, team_ids=team_ids)
-        if not acting & move.by:
-            who = ", ".join(sorted(str(b).replace("_", " ") for b in move.by))
-            raise Forbidden(f"Moving a lead from {lead.stage} to {to} is for: {who}.", code="not_allowed",
-                            details={"from": lead.stage, "to": to, "who": sorted(str(b) for b in move.by)})
-        overridden = _check_requirements(move, lead, actor=actor, acting=acting, trigger=trigger, reason=reason,
-                                         override=override, owner=owner, bant=bant, opportunity=opportunity,
-                                         team_ids=team_ids)
+        move, acting, overridden = _checked_move(
+            lead, to, actor=actor, action=action, trigger=trigger, reason=reason, override=override, owner=owner,
+            bant=bant, opportunity=opportunity, team_ids=team_ids)
         stored = _columns(lead)
-        source = lead.stage
-        if starts_new_cycle(source, to):
-            _start_cycle(lead)
-        lead.stage = to
-        lead.status = STATUS_ON_ENTRY[Stage(to)]
-        setattr(lead, timestamp_field(to), now)
-        if reason is not None:
-            lead.disposition = reason
-            lead.disposition_note = note
+        transition = _enter(lead, move, to=to, actor=actor, trigger=trigger, reason=reason, note=note,
+                            overridden=overridden, bant=bant, now=now)
         assignment = None
         if move.requires == Requires.OWNER:
             chosen = owner or lead.owner
             if chosen is not None and chosen.pk != lead.owner_id:
                 assignment = _record_owner_choice(lead, chosen, actor=actor, now=now)
-        if move.requires == Requires.BANT and bant:
-            for name in BANT_FIELDS:
-                setattr(lead, name, bant[name].strip())
-        if trigger == "high_intent_event":
-            lead.high_intent = True
         opp = None
         if move.requires == Requires.OPPORTUNITY and opportunity is not None:
             opp = Opportunity.objects.create(
@@ -291,33 +265,111 @@ def lead_transition(
                 amount=opportunity["amount"], currency=opportunity.get("currency") or "USD",
                 close_date=opportunity["close_date"], cycle=lead.recycle_count, created_at=now,
             )
-        lead.transition_count += 1
-        lead.updated_at = now
         try:
             # no savepoint of its own: a failure leaves this atomic block at once, which rolls it all back
-            transition = StageTransition.objects.create(
-                lead=lead, seq=lead.transition_count, cycle=lead.recycle_count, from_stage=source, to_stage=to,
-                actor_kind=actor.kind, actor=actor.user, reason=reason, trigger=trigger or move.action,
-                note=note, override=overridden,
-                occurred_at=now,
-            )
+            transition.save(force_insert=True)
         except IntegrityError as exc:  # the (lead, seq) constraint: a concurrent writer got there first
             raise Conflict("This lead was changed by someone else at the same moment; try again.",
                            code="concurrent_change") from exc
         lead.save(update_fields=[name for name, value in _columns(lead).items() if stored[name] != value])
-        data = {"from": source, "to": to, "cycle": lead.recycle_count, "trigger": transition.trigger,
-                "reason": reason.code if reason else None, "override": transition.override,
-                "actor": actor.user.pk if actor.user else None, "transition_id": transition.pk}
-        events.publish(events.DomainEvent("lead.stage_changed", now, lead.pk, data))
-        if to == Stage.MQL:
-            events.publish(events.DomainEvent("lead.mql", now, lead.pk, data))
-        if transition.override:
-            events.publish(events.DomainEvent("lead.cadence_override", now, lead.pk, data))
-        if assignment is not None:
-            events.publish(events.DomainEvent("lead.assigned", now, lead.pk, {
-                "assignment_id": assignment.pk, "rep": assignment.rep_id, "previous_rep": assignment.previous_rep_id,
-                "method": assignment.method}))
+        for event in move_events(lead, transition, actor=actor, assignment=assignment):
+            events.publish(event)
     return TransitionResult(lead=lead, transition=transition, opportunity=opp)
+
+
+def _checked_move(
+    lead: Lead, to: str, *, actor: Actor, action: str | None, trigger: str, reason: DispositionReason | None,
+    override: bool, owner: User | None, bant: dict[str, str] | None, opportunity: dict[str, Any] | None,
+    team_ids: list[int] | None,
+) -> tuple[Move, set[By], bool]:
+    """The table's move from the lead's stage to ``to``, checked: it exists (and is ``action``'s), the actor
+    may make it, its requirement is met. Returns the move, who the actor acts as, and whether a cadence
+    override was used. Raises the DomainError the caller answers."""
+    move = find_move(lead.stage, to)
+    if move is None or (action is not None and move.action != action):
+        raise IllegalTransition(
+            f"A lead cannot move from {lead.stage} to {to}"
+            + (f" by {action}." if action else ".") + f" Allowed from {lead.stage}: "
+            + (", ".join(allowed_targets(lead.stage)) or "nothing") + ".",
+            details={"from": lead.stage, "to": to, "allowed": allowed_targets(lead.stage),
+                     "allowed_actions": sorted({m.action for m in moves_from(lead.stage)})},
+        )
+    acting = acting_as(actor, lead, team_ids=team_ids)
+    if not acting & move.by:
+        who = ", ".join(sorted(str(b).replace("_", " ") for b in move.by))
+        raise Forbidden(f"Moving a lead from {lead.stage} to {to} is for: {who}.", code="not_allowed",
+                        details={"from": lead.stage, "to": to, "who": sorted(str(b) for b in move.by)})
+    overridden = _check_requirements(move, lead, actor=actor, acting=acting, trigger=trigger, reason=reason,
+                                     override=override, owner=owner, bant=bant, opportunity=opportunity,
+                                     team_ids=team_ids)
+    return move, acting, overridden
+
+
+def _enter(lead: Lead, move: Move, *, to: str, actor: Actor, trigger: str, reason: DispositionReason | None,
+           note: str, overridden: bool, bant: dict[str, str] | None, now: dt.datetime) -> StageTransition:
+    """Change the lead (in memory) as entering ``to`` by ``move`` does, and return its history row, unsaved."""
+    source = lead.stage
+    if starts_new_cycle(source, to):
+        _start_cycle(lead)
+    lead.stage = to
+    lead.status = STATUS_ON_ENTRY[Stage(to)]
+    setattr(lead, timestamp_field(to), now)
+    if reason is not None:
+        lead.disposition = reason
+        lead.disposition_note = note
+    if move.requires == Requires.BANT and bant:
+        for name in BANT_FIELDS:
+            setattr(lead, name, bant[name].strip())
+    if trigger == "high_intent_event":
+        lead.high_intent = True
+    lead.transition_count += 1
+    lead.updated_at = now
+    return StageTransition(
+        lead=lead, seq=lead.transition_count, cycle=lead.recycle_count, from_stage=source, to_stage=to,
+        actor_kind=actor.kind, actor=actor.user, reason=reason, trigger=trigger or move.action, note=note,
+        override=overridden, occurred_at=now,
+    )
+
+
+def move_events(lead: Lead, transition: StageTransition, *, actor: Actor, assignment: Any = None
+                ) -> list[events.DomainEvent]:
+    """The domain events of a saved move: ``lead.stage_changed``, and ``lead.mql``, ``lead.cadence_override``,
+    ``lead.assigned`` when they apply."""
+    now = transition.occurred_at
+    reason = transition.reason if transition.reason_id is not None else None
+    data = {"from": transition.from_stage, "to": transition.to_stage, "cycle": transition.cycle,
+            "trigger": transition.trigger, "reason": reason.code if reason is not None else None,
+            "override": transition.override, "actor": actor.user.pk if actor.user else None,
+            "transition_id": transition.pk}
+    found = [events.DomainEvent("lead.stage_changed", now, lead.pk, data)]
+    if transition.to_stage == Stage.MQL:
+        found.append(events.DomainEvent("lead.mql", now, lead.pk, data))
+    if transition.override:
+        found.append(events.DomainEvent("lead.cadence_override", now, lead.pk, data))
+    if assignment is not None:
+        found.append(events.DomainEvent("lead.assigned", now, lead.pk, assignment.event_data()))
+    return found
+
+
+# Moves whose requirement writes rows of its own (the ledger, an opportunity): only ``lead_transition`` makes them.
+_WRITING_REQUIREMENTS = frozenset({Requires.OWNER, Requires.OPPORTUNITY})
+
+
+def transition_in_memory(lead: Lead, *, to: str, actor: Actor, trigger: str = "", note: str = "",
+                         now: dt.datetime) -> StageTransition | None:
+    """For a set-based writer (the bulk upsert): the same checks and the same changes as ``lead_transition``
+    on a lead the caller holds (new and not yet saved, or locked by it), without writing anything. The caller
+    saves the lead, saves the returned history row (``bulk_create`` after the leads have ids) and publishes
+    ``move_events``. None when the lead already stands in ``to``. Moves that need an owner or an opportunity
+    are refused (ValueError): those go through ``lead_transition``."""
+    if lead.stage == to:
+        return None
+    move, _, overridden = _checked_move(lead, to, actor=actor, action=None, trigger=trigger, reason=None,
+                                        override=False, owner=None, bant=None, opportunity=None, team_ids=None)
+    if move.requires in _WRITING_REQUIREMENTS:
+        raise ValueError(f"{move.action} writes rows of its own: use lead_transition")
+    return _enter(lead, move, to=to, actor=actor, trigger=trigger, reason=None, note=note, overridden=overridden,
+                  bant=None, now=now)
 
 
 def _columns(lead: Lead) -> dict[str, Any]:

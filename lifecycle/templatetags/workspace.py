@@ -27,3 +27,17 @@ def workspace_nav(context: dict[str, Any]) -> dict[str, Any]:
         "my_leads": roles.works_own_leads(user),
         "unread": unread_count(user),
     }
+
+
+@register.simple_tag(takes_context=True)
+def lead_seen(context: dict[str, Any], lead: Any) -> str:
+    """The hidden ``seen`` field of a form acting on ``lead`` (``lifecycle.views.common``: a stale page)."""
+    from django.utils.html import format_html
+
+    from lifecycle.views.common import seen_token
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return ""
+    return format_html('<input type="hidden" name="seen" value="{}">', seen_token(user, lead.pk))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.core import signing
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
@@ -113,6 +114,49 @@ def _visible_lead(request: HttpRequest, lead_id: int) -> Lead:
     if lead is None:
         raise Http404("No such lead.")
     return lead
+
+
+# --- a stale page acting on a lead the viewer can no longer see ---------------------------------------------
+# Every form on a lead carries ``seen``: a signature of (viewer, lead) made when the page showed it. A POST
+# on a lead that is no longer visible (reassigned, routed to another team) with a valid signature is a stale
+# page: it gets "this lead changed since you opened it"; without one it is a guess at an id: 404.
+
+SEEN_SALT = "lifecycle.lead-seen"
+SEEN_MAX_AGE = 7 * 24 * 3600
+GONE = f"{STALE}: it is no longer among the leads you can see (reassigned, or routed to another team)."
+
+
+def seen_token(user: User, lead_id: int) -> str:
+    return signing.dumps([user.pk, lead_id], salt=SEEN_SALT)
+
+
+def _had_seen(request: HttpRequest, lead_id: int) -> bool:
+    try:
+        return bool(signing.loads(request.POST.get("seen", ""), salt=SEEN_SALT, max_age=SEEN_MAX_AGE)
+                    == [_user(request).pk, lead_id])
+    except signing.BadSignature:
+        return False
+
+
+def _lead_for_action(request: HttpRequest, lead_id: int) -> Lead | None:
+    """The lead a form acts on, or None when the page showed it but the viewer can no longer see it."""
+    lead = selectors.lead_detail(_user(request), lead_id)
+    if lead is None and not _had_seen(request, lead_id):
+        raise Http404("No such lead.")
+    return lead
+
+
+def home_queue(user: User) -> str:
+    """Where a user goes back to when the lead they acted on is gone from their view."""
+    from leadops import roles
+
+    if roles.works_own_leads(user):
+        return "lifecycle:my_leads"
+    if roles.may_review_sal(user):
+        return "lifecycle:sal_review"
+    if roles.may_review_mql_queue(user):
+        return "lifecycle:mql_queue"
+    return "reporting:home"
 
 
 def _stage_text(lead: Lead) -> str:

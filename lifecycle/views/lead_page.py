@@ -28,16 +28,19 @@ from lifecycle.services import Actor
 from lifecycle.services.transitions import acting_as
 from lifecycle.state_machine import moves_from
 from lifecycle.views.common import (
+    GONE,
     STALE,
     TOUCH_IDS,
     WORKING_STAGES,
     _apply_errors,
     _is_htmx,
+    _lead_for_action,
     _stage_text,
     _user,
     _visible_lead,
     active_reps,
     clock_state,
+    home_queue,
 )
 from lifecycle.views.queues import _my_row_response
 from sla.models import SlaClock
@@ -94,6 +97,9 @@ def _render_lead(
         if name not in allowed and name != "touch":
             for error in form.non_field_errors():
                 messages.error(request, error)
+            if not form.non_field_errors():  # e.g. a tampered form for a move the lead's stage does not allow
+                messages.error(request, f"{ACTION_LABELS[name]} is not among your actions on this lead while it "
+                                        f"is {lead.get_stage_display()}.")
     clocks = [
         clock_state(c, now)
         for c in SlaClock.objects.filter(lead=lead, cycle=lead.recycle_count).order_by("due_at", "id")
@@ -169,9 +175,13 @@ def _perform(action: str, lead: Lead, user: User, data: dict[str, Any]) -> str:
 @require_POST
 def lead_action(request: HttpRequest, lead_id: int, action: str) -> HttpResponse:
     user = _user(request)
-    lead = _visible_lead(request, lead_id)
     if action not in ACTION_FORMS:
         raise Http404("No such action.")
+    found = _lead_for_action(request, lead_id)
+    if found is None:
+        messages.warning(request, GONE)
+        return redirect(home_queue(user))
+    lead = found
     form = _action_form(action, lead, user, request.POST)
     if form.is_valid():
         try:
@@ -179,7 +189,10 @@ def lead_action(request: HttpRequest, lead_id: int, action: str) -> HttpResponse
             return redirect("lifecycle:lead", lead_id=lead.pk)
         except Conflict as exc:
             if exc.code in ("stale", "concurrent_change", "already_in_stage"):
-                fresh = _visible_lead(request, lead_id)
+                fresh = selectors.lead_detail(user, lead_id)
+                if fresh is None:
+                    messages.warning(request, GONE)
+                    return redirect(home_queue(user))
                 messages.warning(request, f"{STALE}: it is {_stage_text(fresh)}. Here is its current state.")
                 return redirect("lifecycle:lead", lead_id=lead.pk)
             _apply_errors(form, exc)
@@ -193,11 +206,19 @@ def lead_action(request: HttpRequest, lead_id: int, action: str) -> HttpResponse
 def lead_touch(request: HttpRequest, lead_id: int) -> HttpResponse:
     """Log a touch as the signed-in rep (or manager). From "My leads" (htmx) it answers the updated row."""
     user = _user(request)
-    lead = _visible_lead(request, lead_id)
     from_queue = request.POST.get("from") == "my_leads" and _is_htmx(request)
+    found = _lead_for_action(request, lead_id)
+    if found is None:
+        if from_queue:
+            return render(request, "lifecycle/_gone_row.html", {"lead_id": lead_id, "message": GONE})
+        messages.warning(request, GONE)
+        return redirect(home_queue(user))
+    lead = found
     form = TouchForm(request.POST, **TOUCH_IDS)
     if not may_log_touch(user, lead):
         message = "Touches on this lead are logged by its owner or a manager of its team."
+        if lead.stage not in WORKING_STAGES or (from_queue and lead.owner_id != user.pk):
+            message = f"{STALE}: it is {_stage_text(lead)}. {message}"
         if from_queue:
             return _my_row_response(request, lead, "error", message)
         messages.error(request, message)

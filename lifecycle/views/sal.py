@@ -29,6 +29,7 @@ from lifecycle.models import DispositionKind, Lead
 from lifecycle.services import Actor
 from lifecycle.state_machine import Stage
 from lifecycle.views.common import (
+    GONE,
     MAX_BULK,
     PAGE_SIZE,
     STALE,
@@ -36,9 +37,9 @@ from lifecycle.views.common import (
     _clocks_of,
     _is_htmx,
     _label,
+    _lead_for_action,
     _stage_text,
     _user,
-    _visible_lead,
     active_reps,
     clock_state,
 )
@@ -105,7 +106,9 @@ def _sal_row_response(request: HttpRequest, lead_id: int, outcome: str, message:
         {"done": messages.success, "stale": messages.warning}.get(outcome, messages.error)(request, message)
         return redirect("lifecycle:sal_review")
     user = _user(request)
-    lead = _visible_lead(request, lead_id)
+    lead = selectors.lead_detail(user, lead_id)
+    if lead is None:  # decided, and meanwhile routed away from the manager's teams
+        return render(request, "lifecycle/_gone_row.html", {"lead_id": lead_id, "message": f"{message} {GONE}"})
     row = _sal_rows([lead], managed_team_ids(user))[0]
     row.outcome, row.message = outcome, message
     return render(request, "lifecycle/_sal_row.html", {
@@ -147,7 +150,12 @@ def _decide(request: HttpRequest, lead: Lead, action: str, data: dict[str, Any])
 def sal_decide(request: HttpRequest, lead_id: int, action: str) -> HttpResponse:
     if not roles.may_review_sal(_user(request)) or action not in ("accept", "reject"):
         raise Http404("Not a page of yours.")
-    lead = _visible_lead(request, lead_id)
+    lead = _lead_for_action(request, lead_id)
+    if lead is None:  # the page showed it, but it left the manager's teams meanwhile
+        if not _is_htmx(request):
+            messages.warning(request, GONE)
+            return redirect("lifecycle:sal_review")
+        return render(request, "lifecycle/_gone_row.html", {"lead_id": lead_id, "message": GONE})
     outcome, message = _decide(request, lead, action, request.POST.dict())
     return _sal_row_response(request, lead_id, outcome, message)
 
@@ -170,7 +178,12 @@ def sal_bulk(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Choose a Reason for the selected leads.")
         return redirect("lifecycle:sal_review")
     done = 0
-    for lead in selectors.leads_visible_to(user).filter(pk__in=ids).order_by("id"):
+    leads = list(selectors.leads_visible_to(user).filter(pk__in=ids).order_by("id"))
+    gone = len(set(ids) - {lead.pk for lead in leads})
+    if gone:
+        messages.warning(request, f"{STALE}: {gone} of the selected leads {'is' if gone == 1 else 'are'} no longer "
+                                  "in your teams' queue (reassigned, or routed to another team).")
+    for lead in leads:
         outcome, message = _decide(request, lead, action, data)
         if outcome == "done":
             done += 1

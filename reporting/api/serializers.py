@@ -22,6 +22,8 @@ class PeriodIn(serializers.Serializer):
     choice_name = "group_by"
     choices: tuple[str, ...] = ()
     default_choice = ""
+    default_days = 30  # without ``from``: this many days ending on ``to``
+    default_days_after_today = 0  # without ``to``: today plus this many days
 
     def get_fields(self) -> dict[str, serializers.Field]:
         return {
@@ -33,10 +35,10 @@ class PeriodIn(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         today = clock.now().date()
-        last = attrs.get("to") or today
+        last = attrs.get("to") or today + dt.timedelta(days=self.default_days_after_today)
         if last >= dt.date.max - dt.timedelta(days=MAX_DAYS):
             raise serializers.ValidationError({"to": "Out of range."})
-        first = attrs.get("from") or last - dt.timedelta(days=29)
+        first = attrs.get("from") or last - dt.timedelta(days=self.default_days - 1)
         if first < dt.date.min + dt.timedelta(days=1):
             raise serializers.ValidationError({"from": "Out of range."})
         if first > last:
@@ -146,6 +148,9 @@ class ReportCampaignRowOut(serializers.Serializer):
     sqls = serializers.IntegerField()
     cost = serializers.DecimalField(max_digits=14, decimal_places=2)
     cost_per_sql = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    pipeline = serializers.DecimalField(max_digits=16, decimal_places=2)
+    won_deals_first_touch = serializers.IntegerField()
+    cost_per_won_deal = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
 
 
 class ReportChannelRowOut(serializers.Serializer):
@@ -154,6 +159,9 @@ class ReportChannelRowOut(serializers.Serializer):
     sqls = serializers.IntegerField()
     cost = serializers.DecimalField(max_digits=14, decimal_places=2)
     cost_per_sql = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    pipeline = serializers.DecimalField(max_digits=16, decimal_places=2)
+    won_deals_first_touch = serializers.IntegerField()
+    cost_per_won_deal = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
 
 
 class ReportAttributionOut(serializers.Serializer):
@@ -163,6 +171,9 @@ class ReportAttributionOut(serializers.Serializer):
     won_revenue = serializers.DecimalField(max_digits=16, decimal_places=2)
     won_deals = serializers.IntegerField()
     unattributed_revenue = serializers.DecimalField(max_digits=16, decimal_places=2)
+    pipeline_created = serializers.DecimalField(max_digits=16, decimal_places=2)
+    pipeline_deals = serializers.IntegerField()
+    unattributed_pipeline = serializers.DecimalField(max_digits=16, decimal_places=2)
     campaigns = ReportCampaignRowOut(many=True)
     channels = ReportChannelRowOut(many=True)
 

@@ -26,6 +26,7 @@ from leadops.models import Scope
 from lifecycle.models import Lead
 from reporting.api import serializers as s
 from reporting.api.csv import CsvRenderer
+from reporting.api.quality import QualityReportsMixin
 from reporting.selectors import attribution, funnel, sla, weekly
 from reporting.selectors.common import Period
 
@@ -60,7 +61,7 @@ def _pct(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}"
 
 
-class ReportViewSet(viewsets.GenericViewSet):
+class ReportViewSet(QualityReportsMixin, viewsets.GenericViewSet):
     """The shared reports of domain.md sections 8 and 9 (definitions: docs/metrics.md)."""
 
     queryset = Lead.objects.none()
@@ -158,13 +159,15 @@ class ReportViewSet(viewsets.GenericViewSet):
                    responses=_responses(s.ReportAttributionOut))
     @action(detail=False, methods=["get"], url_path="attribution")
     def attribution(self, request: Request, format: str | None = None) -> Response:
-        """Revenue closed won in the period per campaign and channel under the attribution model, with cost per
-        SQL (first touch) of the period's SQLs."""
+        """Revenue closed won in the period and pipeline created in it per campaign and channel under the
+        attribution model, with cost per SQL (first touch) of the period's SQLs and cost per won deal (first
+        touch)."""
         p = self._params(s.AttributionIn)
         report = attribution.attribution_report(period=Period.from_dates(p["from"], p["to"]), model=p["model"])
         campaigns = [c.as_dict() for c in report.campaigns]
         if self._csv(request):
-            cols = ["campaign", "name", "channel", "revenue", "deals", "sqls", "cost", "cost_per_sql"]
+            cols = ["campaign", "name", "channel", "revenue", "deals", "pipeline", "sqls", "cost", "cost_per_sql",
+                    "won_deals_first_touch", "cost_per_won_deal"]
             table: list[list[Any]] = [["model", *cols]]
             for c in campaigns:
                 table.append([report.model, *("" if c[k] is None else c[k] for k in cols)])
@@ -172,4 +175,6 @@ class ReportViewSet(viewsets.GenericViewSet):
         return Response(s.ReportAttributionOut({
             "from": p["from"], "to": p["to"], "model": report.model, "won_revenue": report.won_revenue,
             "won_deals": report.won_deals, "unattributed_revenue": report.unattributed_revenue,
+            "pipeline_created": report.pipeline_created, "pipeline_deals": report.pipeline_deals,
+            "unattributed_pipeline": report.unattributed_pipeline,
             "campaigns": campaigns, "channels": [c.as_dict() for c in report.channels]}).data)

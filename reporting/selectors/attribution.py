@@ -43,46 +43,91 @@ def _won_in_period_sql() -> str:
             "COALESCE(o.closed_at, o.close_date::timestamp AT TIME ZONE 'UTC') < %s")
 
 
-def _revenue_sql(model: str) -> str:
+def _created_in_period_sql() -> str:
+    return "o.created_at >= %s AND o.created_at < %s"
+
+
+OPPORTUNITIES = {"won": _won_in_period_sql, "pipeline": _created_in_period_sql}
+
+
+def _touches_sql(which: str) -> str:
+    """Each touch (campaign event before the opportunity was created) of the ``which`` opportunities of the
+    period (``won``: closed won in it; ``pipeline``: created in it), with its position and count."""
     opp, event = Opportunity._meta.db_table, MarketingEvent._meta.db_table
     return f"""
-        WITH touches AS (
-            SELECT o.id AS opp_id, o.amount, e.campaign_id,
-                   row_number() OVER (PARTITION BY o.id ORDER BY e.occurred_at, e.id) AS pos,
-                   count(*) OVER (PARTITION BY o.id) AS n
-            FROM {opp} o JOIN {event} e ON e.lead_id = o.lead_id
-            WHERE {_won_in_period_sql()} AND e.campaign_id IS NOT NULL AND e.occurred_at < o.created_at
-        )
-        SELECT campaign_id, SUM(amount * ({_WEIGHT[model]})) AS revenue, COUNT(DISTINCT opp_id) AS deals
-        FROM touches WHERE ({_WEIGHT[model]}) > 0 GROUP BY campaign_id
+        SELECT o.id AS opp_id, o.lead_id, o.amount, e.campaign_id,
+               row_number() OVER (PARTITION BY o.id ORDER BY e.occurred_at, e.id) AS pos,
+               count(*) OVER (PARTITION BY o.id) AS n
+        FROM {opp} o JOIN {event} e ON e.lead_id = o.lead_id
+        WHERE {OPPORTUNITIES[which]()} AND e.campaign_id IS NOT NULL AND e.occurred_at < o.created_at
     """
 
 
-def _totals_sql() -> str:
+def _revenue_sql(model: str, which: str = "won", rolled: bool = False) -> str:
+    """``rolled``: the same rows from the rollup (reporting/selectors/rollups.py)."""
+    if rolled:
+        from reporting.selectors import rollups
+
+        return rollups.revenue_sql(model, which)
+    w = _WEIGHT[model]
+    return f"""
+        WITH touches AS ({_touches_sql(which)})
+        SELECT campaign_id, SUM(amount * ({w})) AS revenue, COUNT(DISTINCT opp_id) FILTER (WHERE ({w}) > 0) AS deals,
+               COUNT(*) FILTER (WHERE pos = 1) AS first_touch_deals
+        FROM touches GROUP BY campaign_id HAVING SUM({w}) > 0 OR COUNT(*) FILTER (WHERE pos = 1) > 0
+    """
+
+
+def credited_lead_ids_sql(model: str, which: str) -> str:
+    """Leads of the ``which`` opportunities whose touch of campaign ``%s`` gets a share under ``model``
+    (the list behind a campaign's revenue or pipeline). Parameters: start, end, campaign ids (a list)."""
+    return f"""
+        WITH touches AS ({_touches_sql(which)})
+        SELECT DISTINCT lead_id FROM touches WHERE ({_WEIGHT[model]}) > 0 AND campaign_id = ANY(%s)
+    """
+
+
+def _totals_sql(which: str = "won", rolled: bool = False) -> str:
+    if rolled:
+        from reporting.selectors import rollups
+
+        return rollups.totals_sql(which)
     opp, event = Opportunity._meta.db_table, MarketingEvent._meta.db_table
     return f"""
         SELECT COALESCE(SUM(o.amount), 0), COUNT(*),
                COALESCE(SUM(o.amount) FILTER (WHERE NOT EXISTS (
                    SELECT 1 FROM {event} e WHERE e.lead_id = o.lead_id AND e.campaign_id IS NOT NULL
                    AND e.occurred_at < o.created_at)), 0)
-        FROM {opp} o WHERE {_won_in_period_sql()}
+        FROM {opp} o WHERE {OPPORTUNITIES[which]()}
     """
 
 
-def _cost_per_sql_sql() -> str:
-    """SQL entries of the period, each credited to the campaign of its lead's earliest campaign event at or
-    before the SQL transition (first touch)."""
+def _first_touch_sqls_sql() -> str:
+    """SQL entries of the period, each with the campaign of its lead's earliest campaign event at or before
+    the SQL transition (first touch); entries without one are left out."""
     tr, event = StageTransition._meta.db_table, MarketingEvent._meta.db_table
     return f"""
-        SELECT ft.campaign_id, COUNT(*) FROM {tr} t
+        SELECT t.lead_id, ft.campaign_id FROM {tr} t
         CROSS JOIN LATERAL (
             SELECT e.campaign_id FROM {event} e
             WHERE e.lead_id = t.lead_id AND e.campaign_id IS NOT NULL AND e.occurred_at <= t.occurred_at
             ORDER BY e.occurred_at, e.id LIMIT 1
         ) ft
         WHERE t.to_stage = '{Stage.SQL.value}' AND t.occurred_at >= %s AND t.occurred_at < %s
-        GROUP BY ft.campaign_id
     """
+
+
+def _cost_per_sql_sql(rolled: bool = False) -> str:
+    if rolled:
+        from reporting.selectors import rollups
+
+        return rollups.cost_per_sql_sql()
+    return f"SELECT campaign_id, COUNT(*) FROM ({_first_touch_sqls_sql()}) s GROUP BY campaign_id"
+
+
+def credited_sql_lead_ids_sql() -> str:
+    """Leads of the period's SQL entries credited (first touch) to one of the campaigns ``%s`` (a list)."""
+    return f"SELECT DISTINCT lead_id FROM ({_first_touch_sqls_sql()}) s WHERE campaign_id = ANY(%s)"
 
 
 @dataclass
@@ -95,6 +140,9 @@ class CampaignRow:
     sqls: int
     cost: Decimal
     cost_per_sql: Decimal | None
+    pipeline: Decimal = Decimal("0.00")
+    won_deals_first_touch: int = 0
+    cost_per_won_deal: Decimal | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -107,6 +155,9 @@ class ChannelRow:
     sqls: int
     cost: Decimal
     cost_per_sql: Decimal | None
+    pipeline: Decimal = Decimal("0.00")
+    won_deals_first_touch: int = 0
+    cost_per_won_deal: Decimal | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -121,6 +172,9 @@ class AttributionReport:
     unattributed_revenue: Decimal
     campaigns: list[CampaignRow]
     channels: list[ChannelRow]
+    pipeline_created: Decimal = Decimal("0.00")
+    pipeline_deals: int = 0
+    unattributed_pipeline: Decimal = Decimal("0.00")
 
 
 def _per_sql(cost: Decimal, sqls: int) -> Decimal | None:
@@ -128,34 +182,50 @@ def _per_sql(cost: Decimal, sqls: int) -> Decimal | None:
 
 
 def attribution_report(*, period: Period, model: str) -> AttributionReport:
-    """Revenue of the opportunities closed won in the period (``closed_at``, else the close date) per
-    campaign and channel under ``model``, and cost per SQL (first touch) of the period's SQLs. Four queries."""
+    """Revenue of the opportunities closed won in the period (``closed_at``, else the close date) and pipeline
+    of those created in it, per campaign and channel under ``model``; cost per SQL (first touch) of the
+    period's SQLs and cost per won deal (first touch). Six queries."""
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}")
     args = [period.starts_at, period.ends_at]
+    from reporting.selectors import rollups  # the rollup, when fresh, answers with the same numbers
+
+    rolled = rollups.usable() is not None and rollups.whole_days(period)
     with connection.cursor() as cur:
-        cur.execute(_revenue_sql(model), args)
-        revenue = {row[0]: (Decimal(row[1]), row[2]) for row in cur.fetchall()}
-        cur.execute(_totals_sql(), args)
+        cur.execute(_revenue_sql(model, "won", rolled), args)
+        revenue = {row[0]: (Decimal(row[1]), row[2], row[3]) for row in cur.fetchall()}
+        cur.execute(_revenue_sql(model, "pipeline", rolled), args)
+        pipeline = {row[0]: Decimal(row[1]) for row in cur.fetchall() if row[1]}
+        cur.execute(_totals_sql("won", rolled), args)
         won_revenue, won_deals, unattributed = cur.fetchone()
-        cur.execute(_cost_per_sql_sql(), args)
+        cur.execute(_totals_sql("pipeline", rolled), args)
+        pipeline_created, pipeline_deals, unattributed_pipeline = cur.fetchone()
+        cur.execute(_cost_per_sql_sql(rolled), args)
         sqls = dict(cur.fetchall())
-    ids = set(revenue) | set(sqls)
+    ids = set(revenue) | set(sqls) | set(pipeline)
     campaigns = {c.pk: c for c in Campaign.objects.filter(pk__in=ids).only("id", "name", "channel", "cost")}
+    zero = (Decimal(0), 0, 0)
     rows = []
-    for pk in sorted(ids, key=lambda i: (-revenue.get(i, (Decimal(0), 0))[0], campaigns[i].name)):
+    for pk in sorted(ids, key=lambda i: (-revenue.get(i, zero)[0], -pipeline.get(i, Decimal(0)), campaigns[i].name)):
         c = campaigns[pk]
-        rev, deals = revenue.get(pk, (Decimal(0), 0))
+        rev, deals, first_deals = revenue.get(pk, zero)
         n = sqls.get(pk, 0)
-        rows.append(CampaignRow(pk, c.name, c.channel, rev.quantize(CENT), deals, n, c.cost, _per_sql(c.cost, n)))
+        rows.append(CampaignRow(pk, c.name, c.channel, rev.quantize(CENT), deals, n, c.cost, _per_sql(c.cost, n),
+                                pipeline.get(pk, Decimal(0)).quantize(CENT), first_deals,
+                                _per_sql(c.cost, first_deals)))
     by_channel: dict[str, ChannelRow] = {}
     for r in rows:
         ch = by_channel.setdefault(r.channel, ChannelRow(r.channel, Decimal("0.00"), 0, Decimal("0.00"), None))
         ch.revenue += r.revenue
         ch.sqls += r.sqls
         ch.cost += r.cost
+        ch.pipeline += r.pipeline
+        ch.won_deals_first_touch += r.won_deals_first_touch
     for ch in by_channel.values():
         ch.cost_per_sql = _per_sql(ch.cost, ch.sqls)
+        ch.cost_per_won_deal = _per_sql(ch.cost, ch.won_deals_first_touch)
     return AttributionReport(period, model, Decimal(won_revenue).quantize(CENT), won_deals,
                              Decimal(unattributed).quantize(CENT), rows,
-                             sorted(by_channel.values(), key=lambda c: (-c.revenue, c.channel)))
+                             sorted(by_channel.values(), key=lambda c: (-c.revenue, -c.pipeline, c.channel)),
+                             Decimal(pipeline_created).quantize(CENT), pipeline_deals,
+                             Decimal(unattributed_pipeline).quantize(CENT))

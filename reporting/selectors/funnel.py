@@ -20,6 +20,7 @@ from leadops.models import Team
 from lifecycle.models import Campaign, Channel, StageTransition
 from lifecycle.state_machine import Stage
 from reporting.selectors.common import Period, ratio
+from sla.models import SlaSettings
 from sla.selectors.metrics import sla_settings
 
 GROUPS = ("channel", "campaign", "team", "score_band")
@@ -64,31 +65,33 @@ def cohort(period: Period) -> QuerySet[StageTransition]:
             ))
 
 
-def _score_band() -> Case:
+def _score_band(prefix: str) -> Case:
     whens = []
     for label, low, high in SCORE_BANDS:
         q = Q()
         if low is not None:
-            q &= Q(lead__score__gte=low)
+            q &= Q(**{f"{prefix}score__gte": low})
         if high is not None:
-            q &= Q(lead__score__lt=high)
+            q &= Q(**{f"{prefix}score__lt": high})
         whens.append(When(q, then=Value(label)))
     return Case(*whens, output_field=CharField())
 
 
-def _group_key(group_by: str) -> Any:
+def group_key(group_by: str, prefix: str = "lead__") -> Any:
+    """The group's key (a string; ``unknown`` when empty) read from the lead row; ``prefix`` is the path to
+    the lead (``lead__`` from a transition, ``""`` on a lead queryset)."""
     if group_by == "channel":
-        return Coalesce(NullIf(F("lead__source"), Value("")), Value(UNKNOWN))
+        return Coalesce(NullIf(F(f"{prefix}source"), Value("")), Value(UNKNOWN))
     if group_by == "campaign":
-        return Coalesce(Cast("lead__first_campaign_id", CharField()), Value(UNKNOWN))
+        return Coalesce(Cast(f"{prefix}first_campaign_id", CharField()), Value(UNKNOWN))
     if group_by == "team":
-        return Coalesce(Cast("lead__team_id", CharField()), Value(UNKNOWN))
+        return Coalesce(Cast(f"{prefix}team_id", CharField()), Value(UNKNOWN))
     if group_by == "score_band":
-        return _score_band()
+        return _score_band(prefix)
     raise ValueError(f"unknown group_by {group_by!r}")
 
 
-def _labels(group_by: str, keys: list[str]) -> dict[str, str]:
+def labels_of(group_by: str, keys: list[str]) -> dict[str, str]:
     ids = [int(k) for k in keys if k.isdigit()]
     if group_by == "campaign":
         names = dict(Campaign.objects.filter(pk__in=ids).values_list("pk", "name"))
@@ -101,8 +104,9 @@ def _labels(group_by: str, keys: list[str]) -> dict[str, str]:
     return {k: names.get(int(k), "Unknown") if k.isdigit() else "Unknown" for k in keys}
 
 
-def _finish(row: FunnelRow) -> FunnelRow:
-    conf = sla_settings()
+def finish_row(row: FunnelRow, conf: SlaSettings | None = None) -> FunnelRow:
+    """Fill in the three rates and the threshold flags (``conf``: the SLA settings, read when not given)."""
+    conf = conf or sla_settings()
     row.mql_to_sql = ratio(row.sqls, row.mqls)
     row.acceptance_rate = ratio(row.accepted, row.accepted + row.rejected)
     row.lead_to_opportunity = ratio(row.opportunities, row.mqls)
@@ -130,23 +134,26 @@ def funnel_report(*, period: Period, group_by: str) -> FunnelReport:
     """Cohort counts and rates per group, plus the total: two queries (one aggregate, one for labels)."""
     if group_by not in GROUPS:
         raise ValueError(f"unknown group_by {group_by!r}")
-    counted = (cohort(period).annotate(key=_group_key(group_by)).values("key")
+    counted = (cohort(period).annotate(key=group_key(group_by)).values("key")
                .annotate(mqls=Count("id"), accepted=Count("id", filter=Q(accepted=True)),
                          rejected=Count("id", filter=Q(rejected=True)),
                          sqls=Count("id", filter=Q(reached_sql=True)),
                          opportunities=Count("id", filter=Q(reached_opportunity=True)),
                          customers=Count("id", filter=Q(reached_customer=True)))
                .order_by("key"))
-    data = list(counted)
+    from reporting.selectors import rollups  # the rollup, when fresh, answers with the same numbers
+
+    data = (list(counted) if rollups.usable() is None
+            else rollups.funnel_groups(period.starts_at, period.ends_at, group_by))
     if group_by == "score_band":
         order = [band[0] for band in SCORE_BANDS]
         data.sort(key=lambda r: order.index(r["key"]))
-    labels = _labels(group_by, [r["key"] for r in data])
-    rows = [_finish(FunnelRow(key=r["key"], label=labels[r["key"]], mqls=r["mqls"], accepted=r["accepted"],
+    labels = labels_of(group_by, [r["key"] for r in data])
+    rows = [finish_row(FunnelRow(key=r["key"], label=labels[r["key"]], mqls=r["mqls"], accepted=r["accepted"],
                               rejected=r["rejected"], sqls=r["sqls"], opportunities=r["opportunities"],
                               customers=r["customers"])) for r in data]
     total = FunnelRow(key="total", label="Total")
     for r in rows:
         for name in ("mqls", "accepted", "rejected", "sqls", "opportunities", "customers"):
             setattr(total, name, getattr(total, name) + getattr(r, name))
-    return FunnelReport(period, group_by, rows, _finish(total))
+    return FunnelReport(period, group_by, rows, finish_row(total))

@@ -7,14 +7,15 @@ counted), over any period and grouped by policy, team or rep instead of per ISO 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.db.models import CharField, Count, F, Min, OuterRef, Q, Subquery, Value
+from django.db.models import CharField, Count, F, Min, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Coalesce
 
 from leadops.models import Team, User
-from lifecycle.models import Touch
+from lifecycle.models import StageTransition, Touch
 from reporting.selectors.common import EpochSeconds, PercentileCont, Period, ratio, seconds_or_none
 from reporting.selectors.funnel import cohort
 from routing.models import Assignment
@@ -77,20 +78,30 @@ def _labels(group_by: str, keys: list[str]) -> dict[str, str]:
     return {k: names.get(int(k), "Unknown") if k.isdigit() else "Unassigned" for k in keys}
 
 
+def _whole_days(period: Period) -> bool:
+    return all(t.timetz() == dt.time(tzinfo=dt.UTC) for t in (period.starts_at, period.ends_at))
+
+
 def compliance(*, period: Period, group_by: str) -> tuple[list[ComplianceRow], ComplianceRow, float]:
     """met / (met + breached) of clocks whose ``due_at`` is in the period, per policy kind, accountable team
     or accountable rep (``accountable_user``). One query."""
     if group_by not in GROUPS:
         raise ValueError(f"unknown group_by {group_by!r}")
     target = sla_settings().compliance_target
-    field = {"policy": "kind", "team": "team_id", "rep": "accountable_user_id"}[group_by]
+    field = CLOCK_KEY[group_by]
     key = F(field) if group_by == "policy" else Coalesce(Cast(field, CharField()), Value(UNKNOWN))
-    rows = list(SlaClock.objects.filter(due_at__gte=period.starts_at, due_at__lt=period.ends_at,
-                                        status__in=[ClockStatus.MET, ClockStatus.BREACHED])
-                .annotate(key=key).values("key")
-                .annotate(met=Count("id", filter=Q(status=ClockStatus.MET)),
-                          breached=Count("id", filter=Q(status=ClockStatus.BREACHED)))
-                .order_by("key"))
+    from reporting.selectors import rollups  # the rollup, when fresh, answers with the same numbers
+
+    rows: list[Any]
+    if rollups.usable() is not None and _whole_days(period):
+        rows = rollups.clock_counts(period.starts_at, period.ends_at, group_by)
+    else:
+        rows = list(SlaClock.objects.filter(due_at__gte=period.starts_at, due_at__lt=period.ends_at,
+                                            status__in=[ClockStatus.MET, ClockStatus.BREACHED])
+                    .annotate(key=key).values("key")
+                    .annotate(met=Count("id", filter=Q(status=ClockStatus.MET)),
+                              breached=Count("id", filter=Q(status=ClockStatus.BREACHED)))
+                    .order_by("key"))
     labels = _labels(group_by, [r["key"] for r in rows])
 
     def make(key: str, label: str, side: str | None, met: int, breached: int) -> ComplianceRow:
@@ -103,17 +114,15 @@ def compliance(*, period: Period, group_by: str) -> tuple[list[ComplianceRow], C
     return out, total, target
 
 
-def speed(*, period: Period, group_by: str | None = None) -> tuple[list[SpeedRow], SpeedRow]:
-    """Speed to lead (first attempt - MQL entry) and rep response time (first attempt - first assignment to
-    a rep in the cycle), median and p90 (``percentile_cont``), over the period's MQL cohort; the count never
-    contacted (no attempt in the cycle yet). Grouped by the lead's team or by the first assigned rep
-    (``group_by`` policy or None: the total only). Two queries."""
+def speed_entries(period: Period) -> QuerySet[StageTransition]:
+    """The period's MQL entries annotated with ``first_attempt``, ``assigned_at``, ``assigned_rep`` (the first
+    rep assigned in the cycle) and the two speeds in seconds (``stl``, ``rrt``)."""
     first_attempt = (Touch.objects.filter(lead_id=OuterRef("lead_id"), cycle=OuterRef("cycle"),
                                           counts_as_attempt=True, occurred_at__gte=OuterRef("occurred_at"))
                      .values("lead_id").annotate(t=Min("occurred_at")).values("t"))
     first_rep = (Assignment.objects.filter(lead_id=OuterRef("lead_id"), cycle=OuterRef("cycle"), rep__isnull=False)
                  .order_by("decided_at", "id"))
-    qs = cohort(period).annotate(
+    return cohort(period).annotate(
         first_attempt=Subquery(first_attempt),
         assigned_at=Subquery(first_rep.values("decided_at")[:1]),
         assigned_rep=Subquery(first_rep.values("rep_id")[:1]),
@@ -121,6 +130,21 @@ def speed(*, period: Period, group_by: str | None = None) -> tuple[list[SpeedRow
         stl=EpochSeconds(F("first_attempt") - F("occurred_at")),
         rrt=EpochSeconds(F("first_attempt") - F("assigned_at")),
     )
+
+
+SPEED_KEY = {"team": "lead__team_id", "rep": "assigned_rep"}
+CLOCK_KEY = {"policy": "kind", "team": "team_id", "rep": "accountable_user_id"}
+
+
+def speed(*, period: Period, group_by: str | None = None) -> tuple[list[SpeedRow], SpeedRow]:
+    """Speed to lead (first attempt - MQL entry) and rep response time (first attempt - first assignment to
+    a rep in the cycle), median and p90 (``percentile_cont``), over the period's MQL cohort; the count never
+    contacted (no attempt in the cycle yet). Grouped by the lead's team or by the first assigned rep
+    (``group_by`` policy or None: the total only). Two queries."""
+    from reporting.selectors import rollups  # the rollup, when fresh, answers with the same numbers
+
+    rolled = rollups.usable() is not None
+    qs: QuerySet[Any] = rollups.speed_entries(period) if rolled else speed_entries(period)
     aggregates = {
         "mqls": Count("id"), "contacted": Count("id", filter=Q(first_attempt__isnull=False)),
         "stl_median": PercentileCont("stl", 0.5), "stl_p90": PercentileCont("stl", 0.9),
@@ -135,7 +159,7 @@ def speed(*, period: Period, group_by: str | None = None) -> tuple[list[SpeedRow
     total = make("total", "Total", dict(qs.aggregate(**aggregates)))
     if group_by not in ("team", "rep"):
         return [], total
-    field = "lead__team_id" if group_by == "team" else "assigned_rep"
+    field = (rollups.SPEED_KEY if rolled else SPEED_KEY)[group_by]
     rows = list(qs.annotate(key=Coalesce(Cast(field, CharField()), Value(UNKNOWN))).values("key")
                 .annotate(**aggregates).order_by("key"))
     labels = _labels(group_by, [r["key"] for r in rows])
@@ -146,6 +170,3 @@ def sla_report(*, period: Period, group_by: str) -> SlaReport:
     rows, total, target = compliance(period=period, group_by=group_by)
     speed_rows, speed_total = speed(period=period, group_by=group_by)
     return SlaReport(period, group_by, target, rows, total, speed_rows, speed_total)
-
-
-

@@ -5,24 +5,19 @@ Input serializers refuse every key they do not declare (422 naming it): mass ass
 
 from __future__ import annotations
 
-from typing import Any
-
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from leadops.api.strict import StrictSerializer
 from leadops.models import Team, User
-from lifecycle.models import Channel, LeadType
+from lifecycle.api.fields import ActiveLeadTypeField
+from lifecycle.models import Channel
 from routing.models import Assignment, AssignmentMethod, RoutingRule, SkipReason
 from routing.regions import REGIONS
 
 
-@extend_schema_field({"type": "string", "enum": list(LeadType.values)})
-class LeadTypeChoice(serializers.ChoiceField):
-    """A lead type (documented inline: the enum of the lead's own field is named after that field)."""
-
-    def __init__(self, **kwargs: Any):
-        super().__init__(choices=LeadType.choices, **kwargs)
+class LeadTypeChoice(ActiveLeadTypeField):
+    """An active lead type of the catalogue (GET /lead-types/); an unknown or retired one is 422 naming
+    ``lead_types.<j>`` and listing the allowed codes."""
 
 
 class RoutingRuleOut(serializers.ModelSerializer):
@@ -50,8 +45,7 @@ class RoutingRuleIn(StrictSerializer):
                                                   allow_null=True)
     industries = serializers.ListField(child=serializers.CharField(max_length=80), required=False, max_length=200,
                                        help_text="Matched case-insensitively.")
-    lead_types = serializers.ListField(child=LeadTypeChoice(), required=False,
-                                       max_length=len(LeadType.choices))
+    lead_types = serializers.ListField(child=LeadTypeChoice(), required=False, max_length=100)
     sources = serializers.ListField(child=serializers.ChoiceField(choices=Channel.choices), required=False,
                                     max_length=len(Channel.choices))
     target_team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True,

@@ -104,12 +104,16 @@ class ChannelCountOut(serializers.Serializer):
 
 
 class DryRunOut(serializers.Serializer):
+    """A dry-run job: its progress (``run``) and the counts so far; final once ``run.status`` is ``done``."""
+
+    run = RescoreRunOut(help_text="The job: status running or done, done / total leads, percent.")
     model_version = serializers.IntegerField()
     threshold = serializers.IntegerField()
-    evaluated = serializers.IntegerField(help_text="Leads in subscriber, lead or nurture (the stages a score moves).")
-    would_become_mql = serializers.IntegerField()
+    evaluated = serializers.IntegerField(help_text="Leads in subscriber, lead or nurture (the stages a score moves) "
+                                                   "looked at so far.")
+    would_become_mql = serializers.IntegerField(help_text="So far; final when the run is done.")
     by_channel = ChannelCountOut(many=True)
-    computed_at = serializers.DateTimeField()
+    computed_at = serializers.DateTimeField(allow_null=True, help_text="When the job finished; null while it runs.")
 
 
 class CalibrationBandOut(serializers.Serializer):

@@ -20,11 +20,11 @@ from rest_framework.response import Response
 
 from leadops import roles
 from leadops.api.schema import ERROR_RESPONSES
+from leadops.errors import NotFound
 from leadops.models import Scope, User
 from leadops.roles import Role
 from scoring import selectors, services
 from scoring.api.serializers import CalibrationOut, DryRunOut, RescoreRunOut, ScoringModelIn, ScoringModelOut
-from scoring.engine import InvalidModel
 from scoring.models import ScoringModel
 
 SCORING_WRITERS = {Role.MARKETING_OPS, Role.ADMIN}
@@ -90,19 +90,30 @@ class ScoringModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         run, started = services.scoring_model_activate(model_id=model.pk, actor=request.user)
         return Response(RescoreRunOut(run).data, status=202 if started else 200)
 
-    @extend_schema(responses={200: DryRunOut, **errors(401, 403, 404, 422)})
-    @action(detail=True, methods=["get"], url_path="dry-run", pagination_class=None, filter_backends=[])
+    @extend_schema(methods=["GET"], responses={
+        200: OpenApiResponse(DryRunOut, description="The latest dry run of this version: progress, then the result."),
+        **errors(401, 403, 404)})
+    @extend_schema(methods=["POST"], request=None, responses={
+        202: OpenApiResponse(DryRunOut, description="Started: poll GET for progress, then the result."),
+        200: OpenApiResponse(DryRunOut, description="A dry run of this version is still running: that one."),
+        **errors(401, 403, 404, 409, 422)})
+    @action(detail=True, methods=["get", "post"], url_path="dry-run", pagination_class=None, filter_backends=[])
     def dry_run(self, request: Request, pk: str | None = None) -> Response:
-        """With this version, how many leads would become MQL on activation, by channel. Nothing is written.
-        For the roles that see every lead (it counts over all of them)."""
+        """With this version, how many leads would become MQL on activation, by channel. Nothing is written
+        but the job. POST (marketing ops, admins) starts it in the background: 202 with the job. GET (the
+        roles that see every lead: it counts over all of them) shows the latest one: progress (``run``:
+        done / total), then the result. 404 ``no_dry_run`` before the first."""
         model = self.get_object()
         if not roles.sees_all_leads(request.user):
             raise exceptions.PermissionDenied("The dry run counts every lead; your role sees only some.")
-        try:
-            result = selectors.dry_run(model)
-        except InvalidModel as exc:
-            raise services.invalid_model_error(exc.problems) from exc
-        return Response(DryRunOut(result).data)
+        if request.method == "POST":
+            run, started = services.dry_run_start(model_id=model.pk, actor=request.user)
+            run.refresh_from_db()  # an eager worker (tests) may have finished it already
+            return Response(DryRunOut(selectors.dry_run_answer(run)).data, status=202 if started else 200)
+        found = selectors.latest_dry_run(model)
+        if found is None:
+            raise NotFound("This version has no dry run yet; POST to this address starts one.", code="no_dry_run")
+        return Response(DryRunOut(selectors.dry_run_answer(found)).data)
 
     @extend_schema(
         parameters=[OpenApiParameter("days", OpenApiTypes.INT, description="Window in days (1-365), default 90.")],

@@ -6,10 +6,11 @@
   ``ScoreChange`` row only when something changed, moves the lead to MQL through
   ``lifecycle.services.lead_transition`` when the score says so (trigger ``score``) or at once on a
   high-intent event (trigger ``high_intent_event``), and never moves a lead backwards;
-- ``rescore_run_step`` advances a ``RescoreRun`` (activation, rescore of every lead, daily decay) by
-  batches; each batch and the run's cursor commit together, so a run resumes where it died.
+- ``rescore_run_step`` advances one lane of a ``RescoreRun`` (activation, rescore of every lead, daily
+  decay, dry run) by batches; each batch and the lane's cursor commit together, so a run resumes where it
+  died; ``dry_run_start`` starts a dry run (counts only, writes no lead).
 
-Lock order: the run row (if any), then leads in ascending id (``lead_transition`` then locks the same
+Lock order: the lane row (if any), then leads in ascending id, then the run row (``lead_transition`` then locks the same
 lead again, in the same transaction).
 """
 
@@ -17,6 +18,7 @@ from scoring.services.rescoring import HIGH_INTENT_MAX_AGE, RescoreOutcome, lead
 from scoring.services.runs import (
     BATCH_SIZE,
     decay_sweep_start,
+    dry_run_start,
     rescore_all_start,
     rescore_run_batch,
     rescore_run_step,
@@ -25,7 +27,8 @@ from scoring.services.runs import (
 from scoring.services.versions import invalid_model_error, scoring_model_activate, scoring_model_create
 
 __all__ = [
-    "BATCH_SIZE", "HIGH_INTENT_MAX_AGE", "RescoreOutcome", "decay_sweep_start", "invalid_model_error", "lead_rescore",
+    "BATCH_SIZE", "HIGH_INTENT_MAX_AGE", "RescoreOutcome", "decay_sweep_start", "dry_run_start", "invalid_model_error",
+    "lead_rescore",
     "rescore_all_start", "rescore_run_batch", "rescore_run_step", "scoring_model_activate", "scoring_model_create",
     "stalled_runs_claim",
 ]

@@ -42,22 +42,33 @@ class RescoreOutcome:
     trigger: str = ""  # "score" or "high_intent_event" when it became MQL
 
 
-def _write_scores(rows: list[tuple[int, int, int, int]]) -> None:
-    """UPDATE the scores of many leads in one statement: rows of (id, fit, behaviour, total)."""
-    if not rows:
+_LEAD = Lead._meta.db_table
+_CHANGE = ScoreChange._meta.db_table
+# One statement per batch: the changed scores travel as arrays (unnest), the UPDATE touches only those rows
+# and the same statement appends their ScoreChange rows. No per-row parameters to bind, no model instances.
+_WRITE_SQL = f"""
+WITH v(id, fit, behaviour, total, old) AS (
+    SELECT * FROM unnest(%(ids)s::bigint[], %(fit)s::int[], %(behaviour)s::int[], %(total)s::int[], %(old)s::int[])
+), written AS (
+    UPDATE {_LEAD} AS l SET fit_score = v.fit, behaviour_score = v.behaviour, score = v.total
+      FROM v WHERE l.id = v.id RETURNING l.id
+)
+INSERT INTO {_CHANGE} (lead_id, model_id, old_score, new_score, fit, behaviour, reason, event_id, at)
+SELECT v.id, %(model)s::bigint, v.old, v.total, v.fit, v.behaviour, %(reason)s::text, %(event)s::bigint,
+       %(at)s::timestamptz
+  FROM v JOIN written USING (id)
+"""
+
+
+def _write(writes: list[tuple[int, int, int, int, int]], *, model_id: int, reason: str, event_id: int | None,
+           now: dt.datetime) -> None:
+    """Store new scores, rows of (id, fit, behaviour, total, old total), with their ``ScoreChange`` rows."""
+    if not writes:
         return
-    if len(rows) == 1:
-        lead_id, fit, behaviour, total = rows[0]
-        Lead.objects.filter(pk=lead_id).update(fit_score=fit, behaviour_score=behaviour, score=total)
-        return
-    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
-    params = [value for row in rows for value in row]
+    ids, fit, behaviour, total, old = (list(column) for column in zip(*writes, strict=True))
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Lead._meta.db_table} AS l SET fit_score = v.fit, behaviour_score = v.behaviour, score = v.total "
-            f"FROM (VALUES {values}) AS v(id, fit, behaviour, total) WHERE l.id = v.id",
-            params,
-        )
+        cursor.execute(_WRITE_SQL, {"ids": ids, "fit": fit, "behaviour": behaviour, "total": total, "old": old,
+                                    "model": model_id, "reason": reason, "event": event_id, "at": now})
 
 
 def _promote(lead_id: int, *, trigger: str, note: str) -> bool:
@@ -69,35 +80,20 @@ def _promote(lead_id: int, *, trigger: str, note: str) -> bool:
     return result.transition is not None
 
 
-def _insert_changes(changes: list[tuple[Any, ...]]) -> None:
-    """INSERT many ScoreChange rows in one statement (no model instances: a full rescore writes millions)."""
-    if not changes:
-        return
-    columns = ("lead_id", "model_id", "old_score", "new_score", "fit", "behaviour", "reason", "event_id", "at")
-    values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(changes))
-    with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {ScoreChange._meta.db_table} ({', '.join(columns)}) VALUES {values}",
-                       [value for change in changes for value in change])
-
-
 def rescore_rows(rows: list[dict[str, Any]], *, model: ScoringModel, spec: ModelSpec, now: dt.datetime,
                     reason: str, event: MarketingEvent | None = None) -> list[RescoreOutcome]:
     """Score leads (``selectors.lead_rows``) the caller has locked; write what changed; make MQLs."""
     ids = [row["id"] for row in rows]
     grouped = selectors.events_of(ids, spec.event_types)
-    writes: list[tuple[int, int, int, int]] = []
-    changes: list[tuple[Any, ...]] = []
+    writes: list[tuple[int, int, int, int, int]] = []
     pending: list[tuple[dict[str, Any], int, int]] = []
     for row in rows:
         result = score(selectors.facts_of(row), grouped.get(row["id"], []), spec, now)
         old = row["score"]
         if (result.fit, result.behaviour, result.total) != (row["fit_score"], row["behaviour_score"], old):
-            writes.append((row["id"], result.fit, result.behaviour, result.total))
-            changes.append((row["id"], model.pk, old, result.total, result.fit, result.behaviour, reason,
-                            event.pk if event is not None else None, now))
+            writes.append((row["id"], result.fit, result.behaviour, result.total, old))
         pending.append((row, old, result.total))
-    _write_scores(writes)
-    _insert_changes(changes)
+    _write(writes, model_id=model.pk, reason=reason, event_id=event.pk if event is not None else None, now=now)
     changed_ids = {write[0] for write in writes}
 
     high_intent = _unhandled_high_intent(ids, spec=spec, now=now, event=event)

@@ -16,6 +16,7 @@ from lifecycle.models import Lead
 from scoring import selectors
 from scoring.engine import BehaviourRuleDef, FitRuleDef, InvalidModel, ModelDef, Problem, validate_model
 from scoring.models import BehaviourRule, FitRule, RescoreRun, RunKind, RunStatus, ScoringModel
+from scoring.services.runs import create_lanes, started
 
 DEFAULT_HIGH_INTENT = ("demo_request", "contact_sales")
 DEFAULT_HALF_LIFE_DAYS = 30.0
@@ -142,6 +143,6 @@ def scoring_model_activate(*, model_id: int, actor: User | None = None) -> tuple
             status=RunStatus.SUPERSEDED, finished_at=now)
         run = RescoreRun.objects.create(model=model, kind=RunKind.ACTIVATION, total=Lead.objects.count(),
                                         created_by=actor, started_at=now, heartbeat_at=now)
-        events.publish(events.DomainEvent("scoring.model_activated", now, None, {
-            "model_id": model.pk, "version": model.version, "run_id": run.pk}))
+        create_lanes(run)
+        started(run, name="scoring.model_activated", model_id=model.pk, version=model.version)
     return run, True

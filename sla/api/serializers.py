@@ -183,8 +183,8 @@ class PolicyOut(serializers.ModelSerializer):
 
     class Meta:
         model = SlaPolicy
-        fields = ["id", "kind", "target", "high_intent_target", "required_attempts", "calendar", "warn_fraction",
-                  "version", "active", "note", "created_by", "created_at"]
+        fields = ["id", "kind", "target", "high_intent_target", "required_attempts", "calendar", "use_team_calendar",
+                  "warn_fraction", "version", "active", "note", "created_by", "created_at"]
         read_only_fields = fields
 
 
@@ -196,6 +196,9 @@ class PolicyIn(StrictSerializer):
                                                  help_text="touch_cadence only.")
     calendar = serializers.PrimaryKeyRelatedField(queryset=BusinessCalendar.objects.all(), required=False,
                                                   help_text="Default: the default calendar.")
+    use_team_calendar = serializers.BooleanField(
+        required=False, help_text="Clocks of a team with its own calendar count on the team's calendar. Default: "
+                                  "true for first_contact, sal_review and routing; false for the two-week kinds.")
     warn_fraction = serializers.FloatField(required=False, help_text="Strictly between 0 and 1 (default 0.75).")
     active = serializers.BooleanField(required=False, default=True)
     note = serializers.CharField(max_length=300, required=False, allow_blank=True)

@@ -17,7 +17,8 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncWeek
 
 from leadops.models import Team, TeamKind
-from lifecycle.models import Lead, MarketingEvent, StageTransition
+from lifecycle.models import Lead, StageTransition
+from lifecycle.selectors import DATA_GAPS, data_complete_q, with_data_completeness
 from lifecycle.state_machine import Stage
 from sla.models import (
     SIDE_OF_KIND,
@@ -92,13 +93,13 @@ def marketing_slas(*, month: dt.date, team: Team | None = None) -> list[Measure]
     measures.append(Measure("lead_quality", rate, conf.quality_floor, quality, cohort["sql"], cohort["n"],
                             {"healthy": conf.quality_healthy}))
 
-    has_history = MarketingEvent.objects.filter(lead_id=OuterRef("pk"))
-    leads = Lead.objects.filter(pk__in=mqls.values("lead_id")).annotate(history=Exists(has_history))
-    complete_q = ((~Q(company_name="") | Q(account__isnull=False)) & ~Q(title="") & ~Q(source="") & Q(history=True))
-    counts = leads.aggregate(n=Count("id"), complete=Count("id", filter=complete_q),
-                             no_company=Count("id", filter=Q(company_name="", account__isnull=True)),
-                             no_title=Count("id", filter=Q(title="")), no_source=Count("id", filter=Q(source="")),
-                             no_history=Count("id", filter=Q(history=False)))
+    # one definition of "complete", shared with the MQL queue's "Data incomplete" filter (lifecycle.selectors)
+    leads = with_data_completeness(Lead.objects.filter(pk__in=mqls.values("lead_id")))
+    counts = leads.aggregate(n=Count("id"), complete=Count("id", filter=data_complete_q()),
+                             no_company=Count("id", filter=DATA_GAPS["company"]),
+                             no_title=Count("id", filter=DATA_GAPS["title"]),
+                             no_source=Count("id", filter=DATA_GAPS["source"]),
+                             no_history=Count("id", filter=DATA_GAPS["behaviour history"]))
     share = _ratio(counts["complete"], counts["n"])
     measures.append(Measure("data_completeness", share, conf.completeness_floor,
                             "no_data" if share is None else ("ok" if share >= conf.completeness_floor else "below"),

@@ -1,7 +1,9 @@
 """The clocks' reactions to the lifecycle, touch, assignment and marketing events (domain.md section 6).
 
-Each reaction runs after the change it reacts to has committed (``leadops.events``), in its own
-transaction, locking the lead and then its clocks (the house lock order). Times come from the event
+Each reaction runs inside the transaction of the change it reacts to (``events.subscribe_in_transaction``):
+the lifecycle change and its clock changes commit together or not at all, so a crash between the two
+cannot lose a clock. It locks the lead (already locked by the change) and then its clocks (the house
+lock order). Times come from the event
 (when the change happened), never from when the reaction ran. Every reaction is idempotent: a clock
 is unique per (lead, kind, cycle), and stopping or re-targeting a clock that is no longer running
 changes nothing.
@@ -33,6 +35,7 @@ from lifecycle.models import Lead, Touch
 from lifecycle.state_machine import Stage
 from sla.models import (
     Accountable,
+    BusinessCalendar,
     Cause,
     ClockEventKind,
     ClockStatus,
@@ -108,6 +111,7 @@ def clocks_start(*, lead: Lead, started_at: dt.datetime, starts: Sequence[ClockS
     policies = {p.kind: p for p in SlaPolicy.objects.select_related("calendar").filter(kind__in=kinds, active=True)}
     if not policies:
         return {}
+    team_calendars = _team_calendars({s.team_id for s in starts if s.team_id is not None})
     existing = set(SlaClock.objects.filter(lead=lead, cycle=lead.recycle_count, kind__in=list(policies))
                    .values_list("kind", flat=True))
     new: list[SlaClock] = []
@@ -116,8 +120,10 @@ def clocks_start(*, lead: Lead, started_at: dt.datetime, starts: Sequence[ClockS
         if policy is None or s.kind in existing:
             continue
         high = s.high_intent and s.kind == PolicyKind.FIRST_CONTACT and policy.high_intent_target is not None
-        timing = clock_due(started_at, policy, policy.calendar.spec(), high_intent=high)
+        team_calendar = team_calendars.get(s.team_id) if s.team_id is not None and policy.use_team_calendar else None
+        timing = clock_due(started_at, policy, (team_calendar or policy.calendar).spec(), high_intent=high)
         new.append(SlaClock(
+            calendar=team_calendar,
             lead=lead, policy=policy, kind=s.kind, policy_version=policy.version, cycle=lead.recycle_count,
             started_at=started_at, due_at=timing.due_at, warn_at=timing.warn_at, accountable=s.accountable,
             accountable_user_id=s.user_id, team_id=s.team_id, high_intent=high, explanation=timing.explanation,
@@ -144,6 +150,20 @@ def clocks_start(*, lead: Lead, started_at: dt.datetime, starts: Sequence[ClockS
         for c in new
     ])
     return {c.kind: c for c in new}
+
+
+def _team_calendars(team_ids: set[int]) -> dict[int, BusinessCalendar]:
+    """The calendars of those teams that have one: a clock a team is accountable for counts on it."""
+    if not team_ids:
+        return {}
+    return {t.pk: t.calendar for t in Team.objects.filter(pk__in=team_ids, calendar__isnull=False)
+            .select_related("calendar") if t.calendar is not None}
+
+
+def calendar_of(c: SlaClock, policy: SlaPolicy) -> BusinessCalendar:
+    """The calendar a clock counts on: the team's it started with, else its policy's."""
+    team_calendar = c.calendar if c.calendar_id is not None else None
+    return team_calendar or policy.calendar
 
 
 def clock_meet(c: SlaClock, *, at: dt.datetime, now: dt.datetime, reason: str) -> None:
@@ -186,7 +206,7 @@ def clock_retarget(c: SlaClock, *, request_at: dt.datetime, now: dt.datetime) ->
     policy = SlaPolicy.objects.select_related("calendar").get(pk=c.policy_id)
     if policy.high_intent_target is None:
         return False
-    timing = clock_due(c.started_at, policy, policy.calendar.spec(), high_intent=True, request_at=request_at,
+    timing = clock_due(c.started_at, policy, calendar_of(c, policy).spec(), high_intent=True, request_at=request_at,
                        due_at=c.due_at)
     if timing.due_at >= c.due_at:
         return False

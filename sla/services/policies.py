@@ -170,7 +170,8 @@ def ensure_defaults() -> BusinessCalendar:
 
 # --- policies ----------------------------------------------------------------------------------------
 
-POLICY_FIELDS = ("target", "high_intent_target", "required_attempts", "calendar", "warn_fraction", "note")
+POLICY_FIELDS = ("target", "high_intent_target", "required_attempts", "calendar", "use_team_calendar",
+                 "warn_fraction", "note")
 
 
 def validate_policy(kind: str, values: dict[str, Any]) -> None:
@@ -218,6 +219,7 @@ def _new_version(kind: str, values: dict[str, Any], *, active: bool, actor: User
                 kind=kind, version=number, active=active, created_by=actor, created_at=now,
                 target=values["target"], high_intent_target=values.get("high_intent_target"),
                 required_attempts=values.get("required_attempts"), calendar=values["calendar"],
+                use_team_calendar=bool(values.get("use_team_calendar", True)),
                 warn_fraction=float(values["warn_fraction"]), note=values.get("note") or "",
             )
     except IntegrityError as exc:
@@ -229,10 +231,14 @@ def _new_version(kind: str, values: dict[str, Any], *, active: bool, actor: User
 def policy_create(*, kind: str, target: dt.timedelta, calendar: BusinessCalendar | None = None,
                   high_intent_target: dt.timedelta | None = None, required_attempts: int | None = None,
                   warn_fraction: float = 0.75, active: bool = True, note: str = "",
-                  actor: User | None = None) -> SlaPolicy:
-    """A new version of ``kind`` (version 1 if it has none); active by default, replacing the active one."""
+                  use_team_calendar: bool | None = None, actor: User | None = None) -> SlaPolicy:
+    """A new version of ``kind`` (version 1 if it has none); active by default, replacing the active one.
+    ``use_team_calendar`` defaults to the kind's seed (yes for the hour-scale kinds, no for the two-week ones)."""
+    if use_team_calendar is None:
+        use_team_calendar = bool(POLICY_DEFAULTS.get(kind, {}).get("use_team_calendar", True))
     values = {"target": target, "high_intent_target": high_intent_target, "required_attempts": required_attempts,
-              "calendar": calendar or default_calendar(), "warn_fraction": warn_fraction, "note": note}
+              "calendar": calendar or default_calendar(), "use_team_calendar": use_team_calendar,
+              "warn_fraction": warn_fraction, "note": note}
     return _new_version(kind, values, active=active, actor=actor)
 
 
@@ -280,11 +286,13 @@ def clocks_recalculate(*, kind: str, now: dt.datetime | None = None, batch_size:
                           .order_by("id")[:batch_size])
             if not clocks:
                 return changed
+            team_calendars = BusinessCalendar.objects.in_bulk({c.calendar_id for c in clocks if c.calendar_id})
             history = []
             for c in clocks:
                 old = {"due_at": c.due_at.isoformat(), "warn_at": c.warn_at.isoformat(),
                        "policy_version": c.policy_version}
-                timing = clock_due(c.started_at, policy, spec, high_intent=c.high_intent,
+                on = team_calendars[c.calendar_id].spec() if c.calendar_id else spec  # a team's calendar stays
+                timing = clock_due(c.started_at, policy, on, high_intent=c.high_intent,
                                    request_at=c.retarget_request_at)
                 c.policy, c.policy_version = policy, policy.version
                 c.due_at, c.warn_at, c.explanation = timing.due_at, timing.warn_at, timing.explanation

@@ -137,3 +137,167 @@ def test_a_lead_the_caller_cannot_see_is_404_for_it(api, org):
     _, raw = org_services.token_issue(user=org.rep_west, scopes=["leads:read", "leads:write"])
     response = api.with_token(raw).get(f"/api/v1/leads/{lead.pk}/")
     assert response.status_code == 404
+
+
+# --- the set-based write and its item-by-item fallback give the same answers and rows ------------------------
+
+
+def _scenario(api, org):
+    """A batch touching every case, against leads made the usual way. Returns (results, ids by name)."""
+    other = org_services.user_create(username="warehouse", role="integrator")
+    known = lead_create(email="known@acme.io", first_name="Known", client=org.integrator, external_id="k1")
+    sub = lead_create(email="sub@acme.io", client=org.integrator)  # a subscriber: nothing stated yet
+    taken = lead_create(email="taken@acme.io", client=other)  # another client's lead
+    results = post(api, [
+        {"email": "new@beta.io", "external_id": "n1", "title": "VP Sales", "company_name": "Beta",
+         "industry": "Software", "employee_count": 120, "country": "de"},  # 0 created, promoted to lead
+        {"email": "plain@gmail.com"},  # 1 created, stays a subscriber, no account (free mail)
+        {"email": "known@acme.io", "external_id": "k1", "first_name": "Known"},  # 2 unchanged
+        {"email": "sub@acme.io", "title": "CTO", "external_id": "s1"},  # 3 updated, promoted, id attached
+        {"email": "moved@acme.io", "external_id": "k1"},  # 4 duplicate_in_batch of item 2 (same external id)
+        {"email": "taken@acme.io", "first_name": "Mine"},  # 5 another client's lead, reached by email
+        {"email": "known@acme.io", "external_id": "k9", "last_name": "X"},  # 6 duplicate_in_batch (email of 2)
+        {"email": "new2@beta.io", "industry": "Retail"},  # 7 created; the account's industry is now Retail
+    ])
+    return results, {"known": known.pk, "sub": sub.pk, "taken": taken.pk}
+
+
+@pytest.mark.parametrize("path", ["set", "item by item"])
+def test_every_case_answers_and_writes_the_same_set_based_or_item_by_item(integrator_api, org, path):
+    from django.db import IntegrityError
+
+    from lifecycle.models import ClientLead, StageTransition
+    from lifecycle.services import bulk
+
+    with mock.patch.object(bulk, "_write_set", side_effect=IntegrityError("forced")) if path != "set" \
+            else mock.patch.object(bulk, "_dedupe", wraps=bulk._dedupe):
+        results, ids = _scenario(integrator_api, org)
+    assert [r["status"] for r in results] == [
+        "created", "created", "unchanged", "updated", "error", "updated", "error", "created"]
+    assert [r["errors"]["code"] for r in results if r["errors"]] == ["duplicate_in_batch", "duplicate_in_batch"]
+    assert results[4]["errors"]["details"] == {"first_index": 2}
+    assert results[2]["id"] == ids["known"] and results[3]["id"] == ids["sub"] and results[5]["id"] == ids["taken"]
+    new = Lead.objects.get(pk=results[0]["id"])
+    assert (new.stage, new.status, new.seniority, new.transition_count) == ("lead", "new", "vp", 1)
+    assert new.became_lead_at is not None and new.account.domain == "beta.io"
+    assert (new.account.name, new.account.industry, new.account.employee_count, new.account.country) == \
+        ("Beta", "Retail", 120, "DE")
+    plain = Lead.objects.get(pk=results[1]["id"])
+    assert (plain.stage, plain.account, plain.transition_count) == ("subscriber", None, 0)
+    sub = Lead.objects.get(pk=ids["sub"])
+    assert (sub.stage, sub.title, sub.seniority) == ("lead", "CTO", "cxo")
+    history = list(StageTransition.objects.filter(lead_id__in=[new.pk, sub.pk]).order_by("lead_id")
+                   .values_list("lead_id", "seq", "from_stage", "to_stage", "trigger", "actor_kind"))
+    assert sorted(history) == sorted([(new.pk, 1, "subscriber", "lead", "enriched", "system"),
+                                      (sub.pk, 1, "subscriber", "lead", "enriched", "system")])
+    assert dict(LeadExternalId.objects.filter(client=org.integrator).values_list("external_id", "lead_id")) == {
+        "k1": ids["known"], "n1": new.pk, "s1": ids["sub"]}
+    assert Lead.objects.get(pk=ids["taken"]).first_name == "Mine"
+    linked = set(ClientLead.objects.filter(client=org.integrator).values_list("lead_id", flat=True))
+    assert linked == {ids["known"], ids["sub"], ids["taken"], new.pk, plain.pk, results[7]["id"]}
+
+
+def test_a_bulk_upsert_writes_its_webhook_outbox_rows_in_one_go(integrator_api, org,
+                                                               django_assert_max_num_queries):
+    from leadops.webhooks.services import subscription_create
+    from sla.models import OutboundEvent
+
+    subscription_create(owner=org.integrator, url="https://hooks.example/x",
+                        events=["lead.created", "lead.stage_changed"])
+    items = [{"email": f"p{i}@acme.io", "title": "CTO"} for i in range(30)]
+    with django_assert_max_num_queries(25):  # not one query per lead
+        results = post(integrator_api, items)
+    assert {r["status"] for r in results} == {"created"}
+    rows = list(OutboundEvent.objects.values_list("event", "data__lead"))
+    assert sorted(rows) == sorted([("lead.created", r["id"]) for r in results]
+                                  + [("lead.stage_changed", r["id"]) for r in results])
+
+
+def test_the_sla_reaction_to_a_bulk_promotion_looks_at_the_clocks_once(integrator_api, org):
+    """A subscriber -> lead move has no clock to act on; the SLA's batch form finds that in one query."""
+    from sla import handlers
+
+    lead_create(email="s1@acme.io", client=org.integrator)
+    with mock.patch.object(handlers.clocks, "on_stage_changed") as per_lead:
+        results = post(integrator_api, [{"email": "s1@acme.io", "title": "CTO"}, {"email": "s2@acme.io",
+                                                                                 "company_name": "Acme"}])
+    assert [r["status"] for r in results] == ["updated", "created"]
+    assert per_lead.call_count == 0
+
+
+# --- the quick validation path agrees with the serializer ---------------------------------------------------
+
+
+QUICK_CASES = [
+    {"email": "a@acme.io"},
+    {"email": "  a@acme.io  ", "first_name": "  Ann ", "country": "de", "lead_type": "partner", "source": ""},
+    {"email": "a@acme.io", "title": "   "},
+    {"email": "a@acme.io", "first_name": None},
+    {"email": "a@acme.io", "first_name": 12},
+    {"email": "a@acme.io", "first_name": "x" * 101},
+    {"email": "a@acme.io", "last_name": "nul\x00l"},
+    {"email": "a@acme.io", "employee_count": "12"},
+    {"email": "a@acme.io", "employee_count": True},
+    {"email": "a@acme.io", "employee_count": -1},
+    {"email": "a@acme.io", "employee_count": 10_000_001},
+    {"email": "a@acme.io", "employee_count": None},
+    {"email": "a@acme.io", "employee_count": 12.0},
+    {"email": "a@acme.io", "country": "DEU"},
+    {"email": "a@acme.io", "lead_type": "friend"},
+    {"email": "a@acme.io", "source": "webinar"},
+    {"email": "a@acme.io", "external_id": ""},
+    {"email": "a@acme.io", "external_id": "  x1 "},
+    {"email": "a@acme.io", "campaign": 999999},
+    {"email": "a@acme.io", "campaign": None},
+    {"email": "a@acme.io", "stage": "mql"},
+    {"email": "a@acme.io", "favourite_colour": "blue"},
+    {"email": "not-an-email"},
+    {"email": ""},
+    {"first_name": "no email"},
+    ["not", "an", "object"],
+    "a string",
+]
+
+
+def test_the_quick_validation_answers_what_the_serializer_answers(org):
+    from lifecycle.api.bulk import LeadBulkItemIn, QuickCheck
+    from tests.lifecycle.factories import CampaignFactory
+
+    campaign = CampaignFactory()
+    cases = [*QUICK_CASES, {"email": "a@acme.io", "campaign": campaign.pk}]
+    quick = QuickCheck(LeadBulkItemIn())
+    found = [quick.values(case) for case in cases]
+    quick.resolve(found)
+    for case, values in zip(cases, found, strict=True):
+        serializer = LeadBulkItemIn(data=case)
+        if serializer.is_valid():
+            assert values in (None, dict(serializer.validated_data)), case  # None: the serializer decides
+        else:
+            assert values is None, case
+    assert found[0] == {"email": "a@acme.io"}
+    assert found[1] == {"email": "a@acme.io", "first_name": "Ann", "country": "DE", "lead_type": "partner",
+                        "source": ""}
+    assert found[-1] == {"email": "a@acme.io", "campaign": campaign}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clients_sending_the_same_new_leads_at_once_create_each_lead_once(org, client_token):
+    """The second writer's set-based INSERT meets the first one's rows (unique email): its savepoint is rolled
+    back and it writes item by item, finding the leads the first one committed. No 500, no second lead."""
+    import json
+
+    from django.test import Client
+
+    from tests.support import race
+
+    body = json.dumps([{"email": f"same{i}@acme.io", "title": "CTO", "company_name": "Same"} for i in range(20)])
+
+    def send():
+        response = Client().post(BULK, body, content_type="application/json",
+                                 HTTP_AUTHORIZATION=f"Token {client_token}")
+        return response.status_code, sorted({r["status"] for r in response.json()})
+
+    outcomes = race(send, send)
+    assert sorted(outcomes) == [(200, ["created"]), (200, ["unchanged"])], outcomes
+    assert Lead.objects.count() == 20
+    assert Account.objects.filter(domain="acme.io").count() == 1

@@ -65,3 +65,70 @@ def test_issue_token_sets_the_clients_rate_and_refuses_a_bad_one(org, capsys):
     assert ApiToken.objects.get(user=org.integrator).rate_limit == "20/s"
     with pytest.raises(CommandError):
         call_command("issue_token", "--user", "mapi", "--rate", "lots")
+
+
+# --- the count is shared by every process whenever Redis is configured -----------------------------------------
+
+
+def test_with_redis_configured_the_default_cache_is_redis_and_without_it_process_memory():
+    from leadops.settings.base import cache_config
+
+    assert cache_config("redis://127.0.0.1:6379/3")["default"]["BACKEND"] == \
+        "django.core.cache.backends.redis.RedisCache"
+    assert cache_config("redis://127.0.0.1:6379/3")["default"]["LOCATION"] == "redis://127.0.0.1:6379/3"
+    assert cache_config(None)["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+
+
+def _two_processes_count(make_cache, org):
+    """Two gunicorn workers, each with its own cache client, taking requests of one token (rate 3/min)."""
+    from types import SimpleNamespace
+
+    from leadops.api.throttling import ApiClientRateThrottle
+
+    token, _ = org_services.token_issue(user=org.integrator, scopes=["leads:read"])
+    ApiToken.objects.filter(pk=token.pk).update(rate_limit="3/min")
+    token.refresh_from_db()
+    workers = [make_cache(), make_cache()]
+    request = SimpleNamespace(auth=token)
+    answers = []
+    for n in range(6):
+        throttle = ApiClientRateThrottle()
+        throttle.cache = workers[n % 2]  # requests alternate between the two workers
+        answers.append(throttle.allow_request(request, None))
+    return answers
+
+
+def test_the_rate_is_counted_across_processes_through_redis(org):
+    import os
+    import secrets
+
+    from django.core.cache.backends.redis import RedisCache
+
+    from leadops import stack
+
+    url = os.environ.get("REDIS_URL") or stack.ensure_redis().url
+    prefix = f"test-rate-{secrets.token_hex(4)}"
+    made = []
+
+    def make_cache():
+        made.append(RedisCache(url, {"KEY_PREFIX": prefix}))  # a client of its own, as in another process
+        return made[-1]
+
+    try:
+        assert _two_processes_count(make_cache, org) == [True, True, True, False, False, False]
+    finally:
+        client = made[0]._cache.get_client(write=True)
+        for key in client.scan_iter(f"{prefix}:*"):
+            client.delete(key)
+
+
+def test_per_process_memory_would_let_each_worker_count_on_its_own(org):
+    """Why the shared cache matters: with a memory cache per process the same token gets twice its rate."""
+    import secrets
+
+    from django.core.cache.backends.locmem import LocMemCache
+
+    def make_cache():
+        return LocMemCache(f"worker-{secrets.token_hex(4)}", {})
+
+    assert _two_processes_count(make_cache, org) == [True, True, True, True, True, True]

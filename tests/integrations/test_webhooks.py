@@ -163,3 +163,49 @@ def test_subscriptions_are_validated_scoped_and_private(api, org, admin_api):
     other = services.subscription_create(owner=org.admin, url="http://127.0.0.1:9/", events=["lead.mql"])
     assert admin_api.get(f"/api/v1/webhooks/{other.pk}/").status_code == 404
     assert Subscription.objects.count() == 1
+
+
+# --- which events anyone wants: cached per process, refreshed on a change, never on a timer ------------------
+
+
+def test_the_subscribed_events_cost_no_query_however_much_time_passes(org, clock, django_assert_num_queries):
+    import datetime as dt
+    from unittest import mock
+
+    services.subscription_create(owner=org.integrator, url="http://127.0.0.1:9/x", events=["lead.mql"])
+    assert services.subscribed_events() == {"lead.mql"}
+    with django_assert_num_queries(0), mock.patch("time.monotonic", return_value=10.0 ** 9):
+        clock.shift(dt.timedelta(hours=1))
+        assert services.subscribed_events() == {"lead.mql"}
+
+
+def test_a_subscription_change_in_this_process_is_seen_at_once_admin_edits_too(org):
+    sub = services.subscription_create(owner=org.integrator, url="http://127.0.0.1:9/x", events=["lead.mql"])
+    assert services.subscribed_events() == {"lead.mql"}
+    sub.events = ["lead.created"]
+    sub.save()  # as the Django admin saves it: no service call
+    assert services.subscribed_events() == {"lead.created"}
+    sub.delete()
+    assert services.subscribed_events() == frozenset()
+
+
+def test_another_process_sees_a_new_subscription_by_the_version_in_the_shared_cache(
+        org, django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    assert services.subscribed_events() == frozenset()  # this process has read the list
+    # another process (its own memory) creates a subscription: its row lands in the database ...
+    Subscription.objects.bulk_create([Subscription(owner=org.integrator, url="http://127.0.0.1:9/x",
+                                                   events=["lead.created"])])  # no signal: not this process's
+    assert services.subscribed_events() == frozenset()  # ... which this process does not know yet
+    version = cache.get(services.SUBSCRIBED_VERSION_KEY)
+    # ... until its commit publishes a new version in the shared cache, as subscriptions_changed does
+    with django_capture_on_commit_callbacks(execute=True):
+        services.subscriptions_changed()
+    assert cache.get(services.SUBSCRIBED_VERSION_KEY) != version
+    services_state = services._subscribed
+    services._subscribed = (version, frozenset())  # this process's view as it was before the change
+    try:
+        assert services.subscribed_events() == {"lead.created"}  # one cache read told it
+    finally:
+        services._subscribed = services_state

@@ -126,6 +126,7 @@ def test_leadops_up_moves_off_a_busy_port_serves_everything_and_ctrl_c_stops_it_
             spawned = parent.children(recursive=True)
             assert _processes(parent, "gunicorn", "leadops.wsgi"), output.text
             assert _processes(parent, "celery", "-A leadops worker"), output.text
+            assert _processes(parent, "celery", "--queues routing"), output.text  # routing's own worker
             assert _processes(parent, "celery", "-A leadops beat"), output.text
             pgdata = private_stores.path / "pgdata"
             postgres = psutil.Process(int((pgdata / "postmaster.pid").read_text().split()[0]))

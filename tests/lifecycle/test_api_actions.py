@@ -6,7 +6,7 @@ import pytest
 
 from leadops import services as org_services
 from lifecycle import services
-from lifecycle.models import Lead, MarketingEvent, Opportunity, StageTransition, Touch
+from lifecycle.models import ClientLead, Lead, MarketingEvent, Opportunity, StageTransition, Touch
 from lifecycle.services import Actor
 from tests.conftest import T0
 from tests.lifecycle.factories import BANT, CampaignFactory, LeadFactory
@@ -103,6 +103,7 @@ def test_convert_creates_the_opportunity_and_answers_its_id(api, org):
 
 def test_an_integrator_converts_too(api, org):
     lead = LeadFactory(stage="sql", owner=org.rep_east)
+    ClientLead.objects.create(client=org.integrator, lead=lead)  # an API client acts on its own leads
     response = act(api.as_user(org.integrator), lead, "convert", {"amount": 100, "close_date": "2027-01-01"})
     assert response.status_code == 200 and response.json()["opportunity"]["currency"] == "USD"
 
@@ -195,6 +196,7 @@ def test_a_stale_expected_stage_is_409_and_changes_nothing(api, org):
 ])
 def test_the_wrong_role_for_a_move_is_403(api, org, who, name, body):
     lead = LeadFactory(stage="mql", owner=org.rep_east)
+    ClientLead.objects.create(client=org.integrator, lead=lead)  # the API client sees it (its own lead)
     body = {k: getattr(org, v).pk if k == "owner" else v for k, v in body.items()}
     err = error(act(api.as_user(getattr(org, who)), lead, name, body), 403)
     assert err["code"] == "not_allowed"
@@ -246,6 +248,7 @@ def test_a_bad_touch_is_422_naming_the_field(api, org, clock, body, field):
 
 def test_who_may_name_the_rep_of_a_touch(api, org, clock):
     lead = LeadFactory(stage="sal", owner=org.rep_east)
+    ClientLead.objects.create(client=org.integrator, lead=lead)
     body = {"lead": lead.pk, "channel": "email", "outcome": "replied", "occurred_at": "2026-11-16T08:00:00Z"}
     assert error(api.as_user(org.integrator).post(TOUCHES, body, format="json"), 422)["details"]["fields"]["rep"]
     response = api.as_user(org.integrator).post(TOUCHES, {**body, "rep": org.rep_east.pk}, format="json")
@@ -347,6 +350,7 @@ def test_a_bad_event_is_422_naming_the_field_and_creates_nothing(api, org, clock
 
 def test_a_list_of_events_answers_one_result_per_item_in_order(api, org, clock):
     lead = LeadFactory()
+    ClientLead.objects.create(client=org.integrator, lead=lead)
     items = [
         {"lead": lead.pk, "type": "webinar_attended", "occurred_at": "2026-11-16T08:00:00Z", "external_id": "w1",
          "source": "zoom"},
@@ -396,6 +400,40 @@ def deals(org):
     return Opportunity.objects.get(lead=east), Opportunity.objects.get(lead=west)
 
 
+def test_post_opportunities_converts_the_sql_lead_like_the_convert_action(api, org):
+    lead = LeadFactory(stage="sql", owner=org.rep_east)
+    body = {"lead": lead.pk, "amount": "12000", "close_date": "2027-03-31", "name": "Renewal"}
+    response = api.as_user(org.rep_east).post(OPPS, body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["id"] == Opportunity.objects.get(lead=lead).pk and response.json()["amount"] == "12000.00"
+    lead.refresh_from_db()
+    assert lead.stage == "opportunity"
+    assert StageTransition.objects.filter(lead=lead).latest("seq").to_stage == "opportunity"
+    # a repeat (a retried sync) answers the same deal, and makes no second one
+    again = api.as_user(org.rep_east).post(OPPS, body, format="json")
+    assert again.status_code == 200 and again.json()["id"] == response.json()["id"]
+    assert Opportunity.objects.filter(lead=lead).count() == 1
+    # a lead that is not SQL cannot get a deal
+    early = LeadFactory(stage="sal", owner=org.rep_east)
+    refused = api.as_user(org.rep_east).post(OPPS, {**body, "lead": early.pk}, format="json")
+    assert refused.status_code == 409 and not Opportunity.objects.filter(lead=early).exists()
+
+
+def test_post_opportunities_names_bad_input_and_hides_other_leads(api, org):
+    lead = LeadFactory(stage="sql", owner=org.rep_east)
+    missing = api.as_user(org.rep_east).post(OPPS, {"lead": lead.pk, "amount": "-1"}, format="json")
+    assert missing.status_code == 422 and {"amount", "close_date"} <= set(missing.json()["error"]["details"]["fields"])
+    # a rep of another team cannot see the lead: 404, and nothing moved
+    hidden = api.as_user(org.rep_west).post(OPPS, {"lead": lead.pk, "amount": 1, "close_date": "2027-01-01"},
+                                            format="json")
+    assert hidden.status_code == 404
+    assert Lead.objects.get(pk=lead.pk).stage == "sql" and not Opportunity.objects.filter(lead=lead).exists()
+    # marketing ops may read deals but not create them
+    mops = api.as_user(org.mops).post(OPPS, {"lead": lead.pk, "amount": 1, "close_date": "2027-01-01"},
+                                      format="json")
+    assert mops.status_code == 403
+
+
 def test_opportunities_of_visible_leads_with_filters(api, org, deals):
     east, west = deals
 
@@ -413,7 +451,7 @@ def test_opportunities_of_visible_leads_with_filters(api, org, deals):
     assert listed(org.admin, "close_date_before=2027-01-31") == {east.pk}
     assert "deal_stage" in error(api.as_user(org.admin).get(f"{OPPS}?deal_stage=won"), 422)["details"]["fields"]
     assert api.as_user(org.rep_east).get(f"{OPPS}{west.pk}/").status_code == 404
-    assert api.as_user(org.admin).post(OPPS, {"lead": 1}, format="json").status_code == 405
+    assert api.as_user(org.admin).post(OPPS, {"lead": 1}, format="json").status_code == 422  # amount, close_date
 
 
 def test_closing_won_makes_the_lead_a_customer(api, org, deals):

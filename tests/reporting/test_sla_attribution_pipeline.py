@@ -107,7 +107,8 @@ def deals(history):
 @pytest.mark.parametrize(("model", "expected"), [
     # opp 1 (1000; A,B,C,B) + opp 2 (500; C,B)
     ("first_touch", {"A": "1000.00", "B": "0.00", "C": "500.00"}),
-    ("last_touch", {"A": "0.00", "B": "1500.00"}),  # C has neither credit nor SQLs: no row
+    # A and C get no last-touch credit but stay listed: A has SQLs and pipeline, C the first touch of opp 2
+    ("last_touch", {"A": "0.00", "B": "1500.00", "C": "0.00"}),
     # 1000/4 each: A 250, B 500, C 250; 500/2: C 250, B 250
     ("linear", {"A": "250.00", "B": "750.00", "C": "500.00"}),
     # 1000: A 40 % = 400, B(2nd) 0.2/2 = 100, C 100, B(last) 400; 500 with two touches: 250 each
@@ -131,6 +132,28 @@ def test_cost_per_sql_first_touch(deals):
     channels = {c.channel: (c.revenue, c.cost_per_sql) for c in report.channels}
     assert channels["paid_search"] == (Decimal("0.00"), Decimal("300.00"))
     assert channels["email"] == (Decimal("500.00"), None)
+
+
+@pytest.mark.parametrize(("model", "expected"), [
+    # created in November: opp 1 (1000; A,B,C,B), opp 2 (500; C,B), opp 3 (300; none), p4 (9000; A),
+    # the open 7000 (none), p6 (5000, lost since; A): whatever their stage now, they are November's pipeline
+    ("first_touch", {"A": "15000.00", "B": "0.00", "C": "500.00"}),  # 1000 + 9000 + 5000
+    ("u_shaped", {"A": "14400.00", "B": "750.00", "C": "350.00"}),  # A 400 + 9000 + 5000; B 100 + 400 + 250
+])
+def test_marketing_sourced_pipeline(deals, model, expected):
+    report = attribution_report(period=NOVEMBER, model=model)
+    assert (report.pipeline_created, report.pipeline_deals, report.unattributed_pipeline) == (
+        Decimal("22800.00"), 6, Decimal("7300.00"))  # 300 + 7000 have no touch
+    assert {r.name: str(r.pipeline) for r in report.campaigns} == expected
+
+
+def test_cost_per_won_deal_first_touch(deals):
+    report = attribution_report(period=NOVEMBER, model="linear")  # the model does not change it
+    rows = {r.name: (r.won_deals_first_touch, r.cost_per_won_deal) for r in report.campaigns}
+    # won in November: opp 1 first touched by A (cost 1000), opp 2 by C (cost 0, the tie goes to C)
+    assert rows == {"A": (1, Decimal("1000.00")), "B": (0, None), "C": (1, Decimal("0.00"))}
+    channels = {c.channel: c.cost_per_won_deal for c in report.channels}
+    assert channels == {"webinar": Decimal("1000.00"), "paid_search": None, "email": Decimal("0.00")}
 
 
 def test_attribution_empty_period(deals):

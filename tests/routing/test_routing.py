@@ -273,6 +273,50 @@ def test_each_assignment_publishes_lead_assigned(org, routed, clock):
                           "trigger": "mql", "latency_ms": 0}
 
 
+def test_lead_assigned_has_one_shape_for_routing_reassignment_and_accept(org, routed, run_after_commit, clock):
+    east_rule(org)
+    seen: list[events.DomainEvent] = []
+    events.subscribe("lead.assigned", seen.append)
+    try:
+        lead = routed()
+        other = org.rep_east2 if lead.owner == org.rep_east else org.rep_east
+        run_after_commit(lambda: services.lead_assign(lead_id=lead.pk, owner_id=other.pk, actor=org.manager_east))
+        accepted = routed()
+        run_after_commit(lambda: services.lead_accept(
+            lead_id=accepted.pk, actor=Actor.of(org.manager_east),
+            owner=org.rep_east2 if accepted.owner == org.rep_east else org.rep_east))
+    finally:
+        events.unsubscribe("lead.assigned", seen.append)
+    by_routing, by_hand, on_accept = seen[0].data, seen[1].data, seen[-1].data
+    assert set(by_routing) == set(by_hand) == set(on_accept) == {
+        "assignment_id", "rep", "previous_rep", "method", "team", "rule", "trigger", "latency_ms"}
+    manual = ledger(lead)[1]
+    assert by_hand == {"assignment_id": manual.pk, "rep": other.pk, "previous_rep": ledger(lead)[0].rep_id,
+                       "method": "manual", "team": org.east.pk, "rule": None, "trigger": None, "latency_ms": 0}
+    assert (on_accept["method"], on_accept["trigger"]) == ("accept", None)
+
+
+def test_routing_tasks_have_a_queue_of_their_own():
+    from leadops.celery import app
+
+    def queue(task: str) -> str:
+        return app.amqp.router.route({}, task, args=(), kwargs={})["queue"].name
+
+    assert queue("routing.tasks.route_lead") == queue("routing.tasks.retry_queued_leads") == "routing"
+    assert queue("scoring.tasks.rescore_lead") == queue("scoring.tasks.rescore_run_step") == "celery"
+
+
+def test_a_settings_change_is_seen_by_the_next_decision(org, routed):
+    east_rule(org)
+    own_account(routed(company_domain="known.example"), org.rep_west)
+    assert routed(company_domain="known.example").owner == org.rep_west  # account match (the config is cached)
+
+    RoutingSettings.objects.update_or_create(pk=1, defaults={"account_match": False})  # e.g. in the admin
+
+    third = routed(company_domain="known.example")
+    assert third.team == org.east and ledger(third)[0].method == AssignmentMethod.ROUND_ROBIN
+
+
 def test_a_rep_back_from_leave_is_not_flooded(org, clock):
     """Three equal reps; C is away for 60 picks. Back, C gets a third of the next 60, not a catch-up burst."""
     c = add_rep("rep_c", org.east)

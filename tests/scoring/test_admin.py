@@ -32,3 +32,23 @@ def test_the_admin_shows_versions_and_run_progress_and_activates(org, make_lead,
     assert client.get(f"/admin/scoring/rescorerun/{run.pk}/change/").status_code == 200
     assert client.get("/admin/scoring/scorechange/").status_code == 200
     assert client.get("/admin/scoring/highintentsignal/").status_code == 200
+
+
+def test_the_admin_starts_a_dry_run_and_shows_its_result(org, make_lead, django_capture_on_commit_callbacks):
+    from tests.scoring.conftest import GOOD_FIT
+
+    make_lead(source="webinar", **GOOD_FIT)  # 45: an MQL under a threshold of 40
+    make_lead(source="referral")
+    v2 = services.scoring_model_create(**v2_rules(threshold=40), name="Lower bar")
+    client = Client()
+    client.force_login(org.admin)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post("/admin/scoring/scoringmodel/", {"action": "dry_run", "_selected_action": [v2.pk]},
+                             follow=True)
+
+    assert "dry run started" in answer.content.decode()
+    run = RescoreRun.objects.get(model=v2, kind="dry_run")
+    assert "1 of 2 (webinar 1)" in client.get("/admin/scoring/rescorerun/").content.decode()
+    assert "1 of 2 (webinar 1)" in client.get(f"/admin/scoring/rescorerun/{run.pk}/change/").content.decode()
+    assert ScoringModel.objects.get(is_active=True).version == 1

@@ -155,19 +155,46 @@ def test_an_invalid_version_is_refused_on_activation(org, api):
     assert api.as_user(org.rep_east).post(f"{URL}{bad.pk}/activate/").status_code == 403
 
 
-def test_the_dry_run_counts_would_be_mqls_by_channel(org, api, make_lead):
+def test_the_dry_run_is_started_with_202_and_polled_until_its_result(org, api, make_lead,
+                                                                       django_capture_on_commit_callbacks):
     make_lead(source="webinar", **GOOD_FIT)
     make_lead(source="referral")
     v2 = services.scoring_model_create(**v2_rules(threshold=40))
+    assert api.as_user(org.mops).get(f"{URL}{v2.pk}/dry-run/").json()["error"]["code"] == "no_dry_run"
 
-    answer = api.as_user(org.mops).get(f"{URL}{v2.pk}/dry-run/")
+    started = api.post(f"{URL}{v2.pk}/dry-run/")  # its worker has not run yet
 
-    assert answer.status_code == 200
-    data = answer.json()
+    assert started.status_code == 202
+    job = started.json()
+    assert (job["run"]["kind"], job["run"]["status"], job["run"]["done"], job["run"]["total"]) == (
+        "dry_run", "running", 0, 2)
+    assert (job["evaluated"], job["would_become_mql"], job["computed_at"]) == (0, 0, None)
+    assert api.post(f"{URL}{v2.pk}/dry-run/").status_code == 200  # still running: the same job, no second one
+
+    from scoring import tasks
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.rescore_run_step.delay(job["run"]["id"], 0)  # what the worker does
+
+    data = api.as_user(org.lead_).get(f"{URL}{v2.pk}/dry-run/").json()
+    assert (data["run"]["id"], data["run"]["status"], data["run"]["percent"]) == (job["run"]["id"], "done", 100.0)
     assert (data["model_version"], data["threshold"], data["evaluated"], data["would_become_mql"]) == (2, 40, 2, 1)
     assert data["by_channel"] == [{"channel": "webinar", "count": 1}]
+    assert data["computed_at"] is not None
     assert Lead.objects.filter(stage="mql").count() == 0
+
+
+def test_the_dry_run_refuses_roles_and_invalid_versions(org, api):
+    v2 = services.scoring_model_create(**v2_rules(threshold=40))
     assert api.as_user(org.rep_east).get(f"{URL}{v2.pk}/dry-run/").status_code == 403
+    assert api.as_user(org.rep_east).post(f"{URL}{v2.pk}/dry-run/").status_code == 403
+    assert api.as_user(org.lead_).post(f"{URL}{v2.pk}/dry-run/").status_code == 403  # reads it, starts none
+    bad = ScoringModel.objects.create(version=3, threshold=60)
+    bad.behaviour_rules.create(event_type="email_open", points=1, half_life_days=-1)
+
+    answer = api.as_user(org.mops).post(f"{URL}{bad.pk}/dry-run/")
+
+    assert answer.status_code == 422
+    assert "half_life_days" in answer.json()["error"]["details"]["fields"]["behaviour_rules"]["0"]
 
 
 def test_the_calibration_report_shows_conversion_by_score_band(org, api, clock, make_lead, record):

@@ -107,10 +107,14 @@ def test_activation_rescores_every_lead_in_the_background_with_progress(org, clo
     low = make_lead(source="paid_search")  # 0
     v2 = services.scoring_model_create(**v2_rules(threshold=40), name="Lower bar")
 
-    dry = selectors.dry_run(v2)
-    assert (dry.evaluated, dry.would_become_mql) == (4, 3)
-    assert dry.by_channel == [{"channel": "webinar", "count": 2}, {"channel": "paid_search", "count": 1}]
+    changes = ScoreChange.objects.count()
+    with committed():
+        job, _ = services.dry_run_start(model_id=v2.pk, actor=org.mops)
+    dry = selectors.dry_run_answer(RescoreRun.objects.get(pk=job.pk))
+    assert (dry["run"].status, dry["evaluated"], dry["would_become_mql"]) == (RunStatus.DONE, 4, 3)
+    assert dry["by_channel"] == [{"channel": "webinar", "count": 2}, {"channel": "paid_search", "count": 1}]
     assert Lead.objects.filter(stage="mql").count() == 0  # a dry run writes nothing
+    assert ScoreChange.objects.count() == changes
 
     with committed():
         run, started = services.scoring_model_activate(model_id=v2.pk, actor=org.mops)
@@ -163,6 +167,84 @@ def test_an_invalid_stored_version_can_never_be_activated(org):
     assert "fit_rules[0] ('Revenue'): unknown field 'revenue'" in exc.value.message
     assert exc.value.details["fields"] == {"fit_rules": {"0": {"field": exc.value.details["rules"][0]["message"]}}}
     assert ScoringModel.objects.get(is_active=True).version == 1
+
+
+def test_a_big_run_is_split_into_lanes_that_each_finish_and_then_the_run(org, clock, make_lead, monkeypatch):
+    from scoring.models import RescoreLane
+    from scoring.services import runs
+
+    monkeypatch.setattr(runs, "LEADS_PER_LANE", 2)  # 6 leads: two lanes of three ids each
+    leads = [make_lead(**GOOD_FIT) for _ in range(6)]  # 45 each
+    ids = sorted(lead.pk for lead in leads)
+    v2 = services.scoring_model_create(**v2_rules(threshold=40))
+
+    run, _ = services.scoring_model_activate(model_id=v2.pk)  # its after-commit steps never run here
+    lanes = list(RescoreLane.objects.filter(run=run).order_by("lane").values_list("cursor", "upper"))
+    assert lanes == [(ids[0] - 1, ids[2]), (ids[2], None)]
+
+    run = services.rescore_run_batch(run_id=run.pk, lane=1, batch_size=10)  # lane 1 visits its three leads
+    assert (run.done, run.promoted, run.status) == (3, 3, RunStatus.RUNNING)
+    assert set(Lead.objects.filter(stage="mql").values_list("id", flat=True)) == set(ids[3:])
+    run = services.rescore_run_batch(run_id=run.pk, lane=1, batch_size=10)  # finds none: lane 1 is finished
+    assert run.status == RunStatus.RUNNING  # lane 0 is not
+    assert selectors.open_lanes(run.pk) == [0]
+
+    for _ in range(2):
+        run = services.rescore_run_batch(run_id=run.pk, lane=0, batch_size=10)
+    assert (run.status, run.done, run.total, run.promoted) == (RunStatus.DONE, 6, 6, 6)
+    assert selectors.open_lanes(run.pk) == []
+
+
+def test_lanes_run_to_the_end_through_the_tasks(org, clock, make_lead, committed, monkeypatch):
+    from scoring.services import runs
+
+    monkeypatch.setattr(runs, "LEADS_PER_LANE", 2)
+    monkeypatch.setattr(runs, "BATCH_SIZE", 1)
+    for _ in range(5):
+        make_lead(**GOOD_FIT)
+    v2 = services.scoring_model_create(**v2_rules(threshold=40))
+
+    with committed():
+        run, _ = services.scoring_model_activate(model_id=v2.pk)
+
+    run.refresh_from_db()
+    assert (run.status, run.done, run.promoted, run.lanes.count()) == (RunStatus.DONE, 5, 5, 2)
+
+
+def test_the_dry_run_is_a_background_job_with_progress_that_writes_nothing(org, clock, make_lead):
+    make_lead(source="webinar", **GOOD_FIT)  # 45: would be an MQL under a threshold of 40
+    make_lead(source="webinar", stage="nurture", owner=org.rep_east, **GOOD_FIT)  # stored 45: no crossing, stays
+    make_lead(source="referral")
+    make_lead(source="event", stage="sal", owner=org.rep_east, **GOOD_FIT)  # past MQL: not counted
+    v2 = services.scoring_model_create(**v2_rules(threshold=40))
+
+    run, started = services.dry_run_start(model_id=v2.pk, actor=org.mops)  # its steps never run here
+    assert started and (run.kind, run.status, run.total) == (RunKind.DRY_RUN, RunStatus.RUNNING, 3)
+    assert services.dry_run_start(model_id=v2.pk)[0] == run  # one at a time per version
+
+    run = services.rescore_run_batch(run_id=run.pk, batch_size=2)
+    answer = selectors.dry_run_answer(run)
+    assert (run.done, run.status, answer["evaluated"], answer["computed_at"]) == (2, RunStatus.RUNNING, 2, None)
+    run = services.rescore_run_step(run_id=run.pk, batch_size=2)
+
+    answer = selectors.dry_run_answer(run)
+    assert (run.status, answer["evaluated"], answer["would_become_mql"]) == (RunStatus.DONE, 3, 1)
+    assert answer["by_channel"] == [{"channel": "webinar", "count": 1}]
+    assert Lead.objects.filter(stage="mql").count() == 0
+    assert ScoreChange.objects.filter(model=v2).count() == 0
+    assert ScoringModel.objects.get(is_active=True).version == 1
+    assert selectors.latest_run(v2) is None  # a dry run is not the version's rollout
+
+
+def test_an_invalid_version_cannot_be_dry_run(org):
+    bad = ScoringModel.objects.create(version=9, threshold=60)
+    bad.fit_rules.create(name="Revenue", field="revenue", operator="equals", value=1, points=5)
+
+    from leadops.errors import RuleViolation
+
+    with pytest.raises(RuleViolation, match="unknown field 'revenue'"):
+        services.dry_run_start(model_id=bad.pk)
+    assert not RescoreRun.objects.filter(kind=RunKind.DRY_RUN).exists()
 
 
 # --- manage.py rescore -----------------------------------------------------------------------------------------------

@@ -84,6 +84,9 @@ def test_a_token_needs_leads_read(api, org, breached_lead):
     response = api.with_token(raw).get(f"{API}/sla/clocks/")
     assert response.status_code == 403 and response.json()["error"]["details"]["scope"] == "leads:read"
     _, reader = token_issue(user=org.integrator, scopes=[Scope.LEADS_READ])
+    from lifecycle.models import ClientLead
+
+    ClientLead.objects.create(client=org.integrator, lead=breached_lead)  # an API client sees its own leads
     assert len(api.with_token(reader).get(f"{API}/sla/clocks/").json()["results"]) == 3  # routing too
 
 

@@ -1,11 +1,11 @@
-"""Pages of the shared dashboards. The home page is the workspace's start page; the weekly pipeline
-dashboard (domain.md section 9) and the list of leads behind each of its numbers. Everyone signed in reads
-the dashboard (shared numbers, see docs/metrics.md); the lists of leads show only the leads the reader may
-see."""
+"""The weekly pipeline dashboard (domain.md section 9) and the list of leads behind each of its numbers.
+Everyone signed in reads the dashboard (shared numbers, see docs/metrics.md); the lists of leads show only
+the leads the reader may see."""
 
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,41 +13,29 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 
 from leadops import clock
 from lifecycle.selectors import leads_visible_to
-from reporting.api.serializers import WEEK
 from reporting.selectors import drilldown, weekly
-
-PAGE_SIZE = 50
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "reporting/home.html")
+from reporting.views.common import PAGE_SIZE, parse_week
 
 
-def _parse_week(raw: str | None) -> dt.date | None:
-    """Monday of ``2026-W47`` (also what ``<input type=week>`` sends); None when it is not an ISO week."""
-    match = WEEK.match(raw or "")
-    if match is None:
-        return None
-    try:
-        return weekly.checked_monday(int(match[1]), int(match[2]))
-    except (ValueError, OverflowError):
-        return None
+@lru_cache(maxsize=8)
+def _leads_base(script_prefix: str) -> str:
+    return reverse("reporting:weekly_leads")
 
 
 def _leads_url(week: str, metric: str, **extra: Any) -> str:
+    """The drill-down link (``url_with_query`` with the path resolved once: a page has ~700 of these links)."""
     query = {"week": week, "metric": metric, **{k: v for k, v in extra.items() if v is not None}}
-    return f"{reverse('reporting:weekly_leads')}?{urlencode(query)}"
+    return f"{_leads_base(get_script_prefix())}?{urlencode(query)}"
 
 
 @login_required
 def weekly_pipeline(request: HttpRequest) -> HttpResponse:
     raw = request.GET.get("week")
-    monday = _parse_week(raw) if raw else weekly.week_monday(*clock.now().isocalendar()[:2])
+    monday = parse_week(raw) if raw else weekly.week_monday(*clock.now().isocalendar()[:2])
     if monday is None:
         return render(request, "reporting/weekly.html", {"error": "Choose an ISO week such as 2026-W47.",
                                                          "week": raw}, status=422)
@@ -83,7 +71,7 @@ def weekly_pipeline(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def weekly_leads(request: HttpRequest) -> HttpResponse:
-    monday = _parse_week(request.GET.get("week"))
+    monday = parse_week(request.GET.get("week"))
     metric = request.GET.get("metric", "")
     owner_raw = request.GET.get("owner")
     if monday is None or metric not in drilldown.METRICS or (owner_raw is not None and not owner_raw.isdigit()):
