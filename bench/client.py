@@ -35,15 +35,18 @@ class Reply:
         return json.loads(self.body)
 
 
-class Api:
-    def __init__(self, base_url: str, token: str, *, timeout: float = 30.0):
+class LoopbackClient:
+    """Timed requests to a loopback server on per-thread http.client connections; a connection the server
+    dropped is reopened and the request sent once more. ``Api`` (token) and the workspace bench's ``Browser``
+    (session cookie) build on it."""
+
+    def __init__(self, base_url: str, *, timeout: float):
         parts = urllib.parse.urlsplit(base_url)
         if parts.hostname not in LOOPBACK:
             raise SystemExit(f"refusing to load {parts.hostname}: the benchmarks run against loopback only")
         self.host = parts.hostname
         self.port = parts.port or 80
         self.prefix = parts.path.rstrip("/")
-        self.token = token
         self.timeout = timeout
         self._local = threading.local()
 
@@ -53,15 +56,9 @@ class Api:
             conn = self._local.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         return conn
 
-    def request(self, method: str, path: str, body: Any = None) -> Reply:
-        headers = {"Authorization": f"Token {self.token}", "Accept": "application/json"}
-        payload = None
-        if body is not None:
-            payload = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        url = path if path.startswith("/") else "/" + path
-        if not url.startswith(self.prefix):
-            url = self.prefix + url
+    def _send(self, method: str, url: str, payload: bytes | None,
+              headers: dict[str, str]) -> tuple[http.client.HTTPResponse, Reply]:
+        """The response (its headers) and the timed reply: from sending to having read the whole body."""
         for attempt in (1, 2):
             conn = self._conn()
             started = time.perf_counter()
@@ -78,8 +75,26 @@ class Api:
             ms = (time.perf_counter() - started) * 1000
             if response.will_close:
                 conn.close()
-            return Reply(response.status, data, ms)
+                self._local.conn = None
+            return response, Reply(response.status, data, ms)
         raise AssertionError("unreachable")
+
+
+class Api(LoopbackClient):
+    def __init__(self, base_url: str, token: str, *, timeout: float = 30.0):
+        super().__init__(base_url, timeout=timeout)
+        self.token = token
+
+    def request(self, method: str, path: str, body: Any = None) -> Reply:
+        headers = {"Authorization": f"Token {self.token}", "Accept": "application/json"}
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        url = path if path.startswith("/") else "/" + path
+        if not url.startswith(self.prefix):
+            url = self.prefix + url
+        return self._send(method, url, payload, headers)[1]
 
     def get_json(self, path: str) -> Any:
         reply = self.request("GET", path)

@@ -194,7 +194,8 @@ def run(*, rules: int = 100, reps: int = 200, decisions: int = 500, warmup: int 
 
 
 def run_e2e(*, count: int, rate: float, concurrency: int, database_url: str, redis_url: str,
-            routing_concurrency: int = 2, default_nice: int = 10, backlog: int = 0) -> list[Any]:
+            routing_concurrency: int = 2, default_nice: int = 0, backlog: int = 0,
+            default_queues: str = "celery,routing") -> list[Any]:
     """Django is set up (dev settings, the scratch database, the private Redis); starts the workers."""
     from django.db import connection
 
@@ -212,13 +213,16 @@ def run_e2e(*, count: int, rate: float, concurrency: int, database_url: str, red
     events.subscribe("lead.mql", handlers.on_mql)
     env = {"DJANGO_SETTINGS_MODULE": "leadops.settings.dev", "DATABASE_URL": database_url, "REDIS_URL": redis_url}
     # as `leadops up` and docker-compose run them: the default queue's worker and routing's own
-    workers = [Worker(queues="celery", concurrency=concurrency, env=env, name="routing-e2e-default",
-                      nice=default_nice)]
     if routing_concurrency:
-        workers.append(Worker(queues="routing", concurrency=routing_concurrency, env=env, name="routing-e2e"))
-    else:  # the layout before routing had its own queue: one worker for everything
-        workers = [Worker(queues="celery,routing", concurrency=concurrency, env=env, name="routing-e2e-all")]
-        default_nice = 0
+        workers = [Worker(queues=default_queues, concurrency=concurrency, env=env, name="routing-e2e-default",
+                          nice=default_nice),
+                   Worker(queues="routing", concurrency=routing_concurrency, env=env, name="routing-e2e")]
+    else:  # the layout before routing had its own queue: one queue, one worker for everything
+        from leadops.celery import app
+
+        app.conf.task_routes = {}  # this process sends route_lead to the default queue, as before
+        workers = [Worker(queues="celery", concurrency=concurrency, env=env, name="routing-e2e-all")]
+        default_queues, default_nice = "celery", 0
     try:
         for worker in workers:
             worker.wait_ready()
@@ -258,7 +262,7 @@ def run_e2e(*, count: int, rate: float, concurrency: int, database_url: str, red
     finally:
         for worker in workers:
             worker.stop()
-    layout = (f"default queue prefork x{concurrency} (nice {default_nice}) + routing queue prefork "
+    layout = (f"default worker ({default_queues}) prefork x{concurrency} (nice {default_nice}) + routing queue prefork "
               f"x{routing_concurrency}" if routing_concurrency
               else f"one worker for both queues, prefork x{concurrency}")
     note = (f"{count} MQLs sent in {sent:.1f} s ({count / sent:.1f}/s) behind a backlog of {backlog} rescore tasks; "
@@ -298,8 +302,10 @@ def main() -> None:
                         help="--e2e: processes of the routing queue's worker (0: one worker for both queues)")
     parser.add_argument("--backlog", type=int, default=0,
                         help="--e2e: rescore tasks queued in the default queue just before the MQLs arrive")
-    parser.add_argument("--default-nice", type=int, default=10,
-                        help="--e2e: niceness of the default queue's worker (leadops up: 10)")
+    parser.add_argument("--default-queues", default="celery,routing",
+                        help="--e2e: queues of the default worker (leadops up: celery,routing)")
+    parser.add_argument("--default-nice", type=int, default=0,
+                        help="--e2e: niceness of the default worker (leadops up: 0)")
     parser.add_argument("--scratch-db", default=SCRATCH_DB, help="name of the scratch database (dropped after)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args()
@@ -338,7 +344,7 @@ def main() -> None:
             results = run_e2e(count=args.count, rate=args.rate, concurrency=args.concurrency,
                               database_url=scratch_url, redis_url=os.environ["REDIS_URL"],
                               routing_concurrency=args.routing_concurrency, default_nice=args.default_nice,
-                              backlog=args.backlog)
+                              backlog=args.backlog, default_queues=args.default_queues)
         else:
             results = run(rules=args.rules, reps=args.reps, decisions=args.decisions)
         for result in results:

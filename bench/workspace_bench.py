@@ -19,16 +19,14 @@ sending the request to having read the whole page: the server's time plus a loop
 
 from __future__ import annotations
 
-import http.client
 import os
 import re
-import threading
 import time
 import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from bench.client import LOOPBACK, ApiError, Reply, run_load
+from bench.client import LoopbackClient, Reply, run_load
 from bench.stats import Result, summarise
 
 PASSWORD = "bench-password"
@@ -42,23 +40,12 @@ BULK_TARGET = ("p95 < 2000 ms", 2000.0)
 BULK_SIZE = 50
 
 
-class Browser:
+class Browser(LoopbackClient):
     """A signed-in browser session: cookies (sessionid, csrftoken) on http.client connections, one per thread."""
 
     def __init__(self, base_url: str, *, timeout: float = 60.0):
-        parts = urllib.parse.urlsplit(base_url)
-        if parts.hostname not in LOOPBACK:
-            raise SystemExit(f"refusing to load {parts.hostname}: the benchmarks run against loopback only")
-        self.host, self.port = parts.hostname, parts.port or 80
-        self.timeout = timeout
+        super().__init__(base_url, timeout=timeout)
         self.cookies: dict[str, str] = {}
-        self._local = threading.local()
-
-    def _conn(self) -> http.client.HTTPConnection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
-        return conn
 
     def request(self, method: str, path: str, form: list[tuple[str, str]] | None = None) -> Reply:
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()), "Accept": "text/html"}
@@ -67,31 +54,13 @@ class Browser:
             payload = urllib.parse.urlencode(form).encode()
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             headers["X-CSRFToken"] = self.cookies.get("csrftoken", "")
-        for attempt in (1, 2):
-            conn = self._conn()
-            started = time.perf_counter()
-            try:
-                conn.request(method, path, body=payload, headers=headers)
-                response = conn.getresponse()
-                data = response.read()
-            except (http.client.HTTPException, ConnectionError) as exc:
-                conn.close()
-                self._local.conn = None
-                if attempt == 2:
-                    raise ApiError(0, str(exc), path) from exc
-                continue
-            ms = (time.perf_counter() - started) * 1000
-            for header, value in response.getheaders():
-                if header.lower() == "set-cookie":
-                    name, _, rest = value.partition("=")
-                    self.cookies[name.strip()] = rest.split(";", 1)[0]
-            if response.will_close:
-                conn.close()
-                self._local.conn = None
-            reply = Reply(response.status, data, ms)
-            reply.location = response.getheader("Location") or ""  # type: ignore[attr-defined]
-            return reply
-        raise AssertionError("unreachable")
+        response, reply = self._send(method, path, payload, headers)
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name.strip()] = rest.split(";", 1)[0]
+        reply.location = response.getheader("Location") or ""  # type: ignore[attr-defined]
+        return reply
 
     def sign_in(self, username: str, password: str = PASSWORD) -> Browser:
         page = self.request("GET", "/accounts/login/")

@@ -12,8 +12,9 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # Queues. Routing has its own queue and its own worker process (``leadops up``, docker-compose's
-# ``worker-routing``): an MQL is routed within seconds even while the default queue is busy with a rescore of
-# every lead, a decay sweep or a webhook backlog. Everything else goes to the default queue ("celery").
+# ``worker-routing``), which the default worker consumes too: an MQL is routed within seconds even while the
+# default queue holds a rescore of every lead, a decay sweep or a webhook backlog (docs/routing.md).
+# Everything else goes to the default queue ("celery").
 ROUTING_QUEUE = "routing"
 app.conf.task_routes = {"routing.tasks.*": {"queue": ROUTING_QUEUE}}
 

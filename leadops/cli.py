@@ -24,9 +24,6 @@ from pathlib import Path
 from leadops import stack
 
 DEMO_LOGINS_NOTE = "every demo login uses the password 'leadops-demo'"
-# Niceness of the default queue's worker: bulk work (rescoring a million leads, sweeps, webhooks) yields the CPU
-# to the web and to the routing worker, whose tasks are the latency-critical ones (docs/routing.md).
-DEFAULT_QUEUE_NICE = 10
 
 
 def _port_free(port: int) -> bool:
@@ -65,7 +62,7 @@ class Supervisor:
         if result.returncode != 0:
             raise SystemExit(f"leadops: {name} failed (exit {result.returncode}); see the output above")
 
-    def start(self, name: str, args: list[str], *, nice: int = 0) -> None:
+    def start(self, name: str, args: list[str]) -> None:
         log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed with the child
         self.children[name] = subprocess.Popen(
             [sys.executable, *args],
@@ -73,7 +70,6 @@ class Supervisor:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=(lambda: os.nice(nice)) if nice else None,  # noqa: PLW1509 - only os.nice, no locks
         )
 
     def dead(self) -> list[str]:
@@ -114,7 +110,7 @@ def _wait_healthy(url: str, timeout: float = 60.0) -> bool:
 
 
 def worker_args(*, queue: str, concurrency: int, name: str) -> list[str]:
-    """A Celery worker consuming one queue (leadops/celery.py routes routing's tasks to "routing")."""
+    """A Celery worker consuming ``queue`` (comma-separated; leadops/celery.py routes routing's tasks to "routing")."""
     return ["-m", "celery", "-A", "leadops", "worker", "--loglevel", "INFO", "--queues", queue,
             "--concurrency", str(concurrency), "--hostname", f"{name}@%h"]
 
@@ -180,10 +176,10 @@ def cmd_up(opts: argparse.Namespace) -> int:
                 "-",
             ],
         )
-        # the default queue's worker (scoring, sweeps, webhooks: throughput work) runs at a lower CPU priority;
-        # routing has a worker of its own at normal priority, so an MQL never waits behind that work
-        sup.start("worker", worker_args(queue="celery", concurrency=opts.worker_concurrency, name="leadops"),
-                  nice=DEFAULT_QUEUE_NICE)
+        # the default worker takes routing's queue too (a free process routes at once); routing also has a worker
+        # of its own, so an MQL never waits behind scoring, sweeps or webhooks even when every default process
+        # is busy (docs/routing.md)
+        sup.start("worker", worker_args(queue="celery,routing", concurrency=opts.worker_concurrency, name="leadops"))
         sup.start("worker-routing", worker_args(queue="routing", concurrency=opts.routing_concurrency,
                                                 name="routing"))
         sup.start(

@@ -19,28 +19,19 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from leadops import clock, roles
-from leadops.api.schema import ERROR_RESPONSES
 from leadops.api.strict import StrictSerializer
 from leadops.models import Scope
-from lifecycle.models import Lead
 from reporting import services
-from reporting.api.csv import CsvRenderer
+from reporting.api.common import OneObjectSchema, ReportViewSetBase, errors
 from reporting.models import PulseSurvey
 from reporting.selectors import alignment, forecast
 
-from .views import OneObjectSchema
-
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 DEFAULT_WEEKS = 13
-
-
-def errors(*codes: int) -> dict[int, Any]:
-    return {code: ERROR_RESPONSES[code] for code in codes}
 
 
 def _money(value: Any) -> str:
@@ -181,28 +172,9 @@ class PulseAnswerOut(serializers.Serializer):
 # --- views ------------------------------------------------------------------------------------------------
 
 
-class AlignmentReportViewSet(viewsets.GenericViewSet):
+class AlignmentReportViewSet(ReportViewSetBase):
     """Forecast vs actual and the alignment score (registered on the same ``reports`` prefix, with the same
-    settings as ``ReportViewSet``)."""
-
-    queryset = Lead.objects.none()
-    schema = OneObjectSchema()
-    read_scope = Scope.REPORTS_READ
-    pagination_class = None
-    filter_backends: list[Any] = []
-    renderer_classes = [JSONRenderer, CsvRenderer]
-    http_method_names = ["get", "head", "options"]
-
-    def _params(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
-        params = serializer_class(data=self.request.query_params.dict())
-        params.is_valid(raise_exception=True)
-        return dict(params.validated_data)
-
-    def _csv(self, request: Request) -> bool:
-        return getattr(request.accepted_renderer, "format", "") == "csv"
-
-    def _csv_response(self, rows: list[list[Any]], name: str) -> Response:
-        return Response(rows, headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    settings as ``ReportViewSet``: ``ReportViewSetBase``)."""
 
     @extend_schema(
         parameters=[

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from leadops import clock
-from leadops.api.schema import ERROR_RESPONSES
-from reporting.api.serializers import MAX_DAYS, PeriodIn
+from reporting.api.common import period_params, rate, responses
+from reporting.api.serializers import PeriodIn, PeriodOut
 from reporting.selectors import campaigns, scorecard, winloss
 from reporting.selectors.common import Period
 
@@ -47,16 +46,6 @@ class CalendarIn(PeriodIn):
 # --- output (schema) ------------------------------------------------------------------------------------
 
 
-class _PeriodOut(serializers.Serializer):
-    from_ = serializers.DateField()
-    to = serializers.DateField()
-
-    def get_fields(self) -> dict[str, serializers.Field]:
-        fields = super().get_fields()
-        fields["from"] = fields.pop("from_")
-        return fields
-
-
 class ReportReasonCountOut(serializers.Serializer):
     reason = serializers.CharField()
     count = serializers.IntegerField()
@@ -80,7 +69,7 @@ class ReportScorecardRowOut(serializers.Serializer):
     flags = serializers.ListField(child=serializers.CharField())
 
 
-class ReportScorecardOut(_PeriodOut):
+class ReportScorecardOut(PeriodOut):
     group_by = serializers.CharField()
     months = serializers.ListField(child=serializers.CharField())
     rows = ReportScorecardRowOut(many=True)
@@ -97,7 +86,7 @@ class ReportWinLossRowOut(serializers.Serializer):
     lost_reasons = ReportReasonCountOut(many=True)
 
 
-class ReportWinLossOut(_PeriodOut):
+class ReportWinLossOut(PeriodOut):
     group_by = serializers.CharField()
     rows = ReportWinLossRowOut(many=True)
     total = ReportWinLossRowOut()
@@ -124,32 +113,10 @@ class ReportWeekVolumeOut(serializers.Serializer):
     actual = serializers.IntegerField()
 
 
-class ReportCampaignCalendarOut(_PeriodOut):
+class ReportCampaignCalendarOut(PeriodOut):
     today = serializers.DateField()
     campaigns = ReportCampaignSlotOut(many=True)
     weeks = ReportWeekVolumeOut(many=True)
-
-
-def _params(choice: str | None, choices: tuple[str, ...] = (), default: str = "",
-            days: str = "Default: 29 days before `to`.", to: str = "Default: today.") -> list[OpenApiParameter]:
-    params = [
-        OpenApiParameter("from", OpenApiTypes.DATE, description=f"First day (UTC), included. {days}"),
-        OpenApiParameter("to", OpenApiTypes.DATE, description=f"Last day (UTC), included. {to} A period is at "
-                         f"most {MAX_DAYS} days."),
-    ]
-    if choice:
-        params.append(OpenApiParameter(choice, OpenApiTypes.STR, enum=list(choices),
-                                       description=f"Default: {default}."))
-    return params
-
-
-def _responses(out: type[serializers.Serializer]) -> dict[int, Any]:
-    return {200: OpenApiResponse(out, description="JSON, or CSV when the path ends in .csv"),
-            **{code: ERROR_RESPONSES[code] for code in (401, 403, 422)}}
-
-
-def _rate(value: float | None) -> str:
-    return "" if value is None else f"{value:.4f}"
 
 
 def _reasons(items: list[dict[str, Any]]) -> str:
@@ -163,8 +130,8 @@ class QualityReportsMixin:
     _csv: Any
     _csv_response: Any
 
-    @extend_schema(parameters=_params("group_by", scorecard.GROUPS, "campaign"),
-                   responses=_responses(ReportScorecardOut))
+    @extend_schema(parameters=period_params("group_by", scorecard.GROUPS, "campaign"),
+                   responses=responses(ReportScorecardOut))
     @action(detail=False, methods=["get"], url_path="lead-quality")
     def lead_quality(self, request: Request, format: str | None = None) -> Response:
         """The lead quality scorecard: per calendar month and campaign (first campaign) or channel (source): new
@@ -178,14 +145,15 @@ class QualityReportsMixin:
             table: list[list[Any]] = [["group_by", *cols, "acceptance_rate", "mql_to_sql", "pipeline", "won",
                                        "top_reasons", "flags"]]
             for r in rows:
-                table.append([report.group_by, *(r[c] for c in cols), _rate(r["acceptance_rate"]),
-                              _rate(r["mql_to_sql"]), r["pipeline"], r["won"], _reasons(r["top_reasons"]),
+                table.append([report.group_by, *(r[c] for c in cols), rate(r["acceptance_rate"]),
+                              rate(r["mql_to_sql"]), r["pipeline"], r["won"], _reasons(r["top_reasons"]),
                               " ".join(r["flags"])])
             return self._csv_response(table, "lead-quality")
         return Response(ReportScorecardOut({"from": p["from"], "to": p["to"], "group_by": report.group_by,
                                             "months": report.months, "rows": rows}).data)
 
-    @extend_schema(parameters=_params("group_by", winloss.GROUPS, "campaign"), responses=_responses(ReportWinLossOut))
+    @extend_schema(parameters=period_params("group_by", winloss.GROUPS, "campaign"),
+                   responses=responses(ReportWinLossOut))
     @action(detail=False, methods=["get"], url_path="win-loss")
     def win_loss(self, request: Request, format: str | None = None) -> Response:
         """Opportunities closed in the period (won and lost, counts and amounts, win rate) per campaign, channel
@@ -197,14 +165,15 @@ class QualityReportsMixin:
             cols = ["key", "label", "won", "won_amount", "lost", "lost_amount"]
             table: list[list[Any]] = [["group_by", *cols, "win_rate", "lost_reasons"]]
             for r in [*rows, report.total.as_dict()]:
-                table.append([report.group_by, *(r[c] for c in cols), _rate(r["win_rate"]),
+                table.append([report.group_by, *(r[c] for c in cols), rate(r["win_rate"]),
                               _reasons(r["lost_reasons"])])
             return self._csv_response(table, "win-loss")
         return Response(ReportWinLossOut({"from": p["from"], "to": p["to"], "group_by": report.group_by,
                                           "rows": rows, "total": report.total.as_dict()}).data)
 
-    @extend_schema(parameters=_params(None, days="Default: 84 days before `to`.", to="Default: 56 days from today."),
-                   responses=_responses(ReportCampaignCalendarOut))
+    @extend_schema(parameters=period_params(None, days="Default: 84 days before `to`.",
+                                            to="Default: 56 days from today."),
+                   responses=responses(ReportCampaignCalendarOut))
     @action(detail=False, methods=["get"], url_path="campaign-calendar")
     def campaign_calendar(self, request: Request, format: str | None = None) -> Response:
         """Campaigns whose run overlaps the period, with expected against actual lead volume (the leads each

@@ -96,17 +96,22 @@ class ReportFunnelRowOut(serializers.Serializer):
     flags = serializers.ListField(child=serializers.CharField())
 
 
-class ReportFunnelOut(serializers.Serializer):
+class PeriodOut(serializers.Serializer):
+    # ``from`` and ``to`` of a report over a period (``from`` is a keyword: declared as ``from_``). A comment, not a
+    # docstring: drf-spectacular would copy a docstring into every subclass's schema description.
     from_ = serializers.DateField()
     to = serializers.DateField()
-    group_by = serializers.CharField()
-    rows = ReportFunnelRowOut(many=True)
-    total = ReportFunnelRowOut()
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
         fields["from"] = fields.pop("from_")
         return fields
+
+
+class ReportFunnelOut(PeriodOut):
+    group_by = serializers.CharField()
+    rows = ReportFunnelRowOut(many=True)
+    total = ReportFunnelRowOut()
 
 
 class ReportComplianceRowOut(serializers.Serializer):
@@ -164,9 +169,7 @@ class ReportChannelRowOut(serializers.Serializer):
     cost_per_won_deal = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
 
 
-class ReportAttributionOut(serializers.Serializer):
-    from_ = serializers.DateField()
-    to = serializers.DateField()
+class ReportAttributionOut(PeriodOut):
     model = serializers.CharField()
     won_revenue = serializers.DecimalField(max_digits=16, decimal_places=2)
     won_deals = serializers.IntegerField()
@@ -176,11 +179,6 @@ class ReportAttributionOut(serializers.Serializer):
     unattributed_pipeline = serializers.DecimalField(max_digits=16, decimal_places=2)
     campaigns = ReportCampaignRowOut(many=True)
     channels = ReportChannelRowOut(many=True)
-
-    def get_fields(self) -> dict[str, serializers.Field]:
-        fields = super().get_fields()
-        fields["from"] = fields.pop("from_")
-        return fields
 
 
 class ReportWeekOut(serializers.Serializer):

@@ -11,80 +11,25 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import action
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from leadops import clock
-from leadops.api.schema import ERROR_RESPONSES
-from leadops.models import Scope
-from lifecycle.models import Lead
 from reporting.api import serializers as s
-from reporting.api.csv import CsvRenderer
+from reporting.api.common import ReportViewSetBase, period_params, rate, responses
 from reporting.api.quality import QualityReportsMixin
 from reporting.selectors import attribution, funnel, sla, weekly
 from reporting.selectors.common import Period
 
 
-def errors(*codes: int) -> dict[int, Any]:
-    return {code: ERROR_RESPONSES[code] for code in codes}
-
-
-class OneObjectSchema(AutoSchema):
-    """Each report answers one object, not an array of them."""
-
-    def _is_list_view(self, serializer: Any = None) -> bool:
-        return False
-
-
-def _period_params(choice: str, choices: tuple[str, ...], default: str) -> list[OpenApiParameter]:
-    return [
-        OpenApiParameter("from", OpenApiTypes.DATE, description="First day (UTC), included. Default: 29 days "
-                         "before `to`."),
-        OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (UTC), included. Default: today. A "
-                         f"period is at most {s.MAX_DAYS} days."),
-        OpenApiParameter(choice, OpenApiTypes.STR, enum=list(choices), description=f"Default: {default}."),
-    ]
-
-
-def _responses(out: type[serializers.Serializer]) -> dict[int, Any]:
-    return {200: OpenApiResponse(out, description="JSON, or CSV when the path ends in .csv"),
-            **errors(401, 403, 422)}
-
-
-def _pct(value: float | None) -> str:
-    return "" if value is None else f"{value:.4f}"
-
-
-class ReportViewSet(QualityReportsMixin, viewsets.GenericViewSet):
+class ReportViewSet(QualityReportsMixin, ReportViewSetBase):
     """The shared reports of domain.md sections 8 and 9 (definitions: docs/metrics.md)."""
 
-    queryset = Lead.objects.none()
-    schema = OneObjectSchema()
-    read_scope = Scope.REPORTS_READ
-    pagination_class = None
-    filter_backends: list[Any] = []
-    renderer_classes = [JSONRenderer, CsvRenderer]
-    http_method_names = ["get", "head", "options"]
-
-    def _params(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
-        params = serializer_class(data=self.request.query_params.dict())
-        params.is_valid(raise_exception=True)
-        return dict(params.validated_data)
-
-    def _csv(self, request: Request) -> bool:
-        return getattr(request.accepted_renderer, "format", "") == "csv"
-
-    def _csv_response(self, rows: list[list[Any]], name: str) -> Response:
-        return Response(rows, headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
-
-    @extend_schema(parameters=_period_params("group_by", funnel.GROUPS, "channel"),
-                   responses=_responses(s.ReportFunnelOut))
+    @extend_schema(parameters=period_params("group_by", funnel.GROUPS, "channel"),
+                   responses=responses(s.ReportFunnelOut))
     @action(detail=False, methods=["get"], url_path="funnel")
     def funnel(self, request: Request, format: str | None = None) -> Response:
         """The MQL cohort of the period (MQL entries, one per lead and cycle) per group: counts reached, MQL->SQL,
@@ -97,13 +42,13 @@ class ReportViewSet(QualityReportsMixin, viewsets.GenericViewSet):
             table: list[list[Any]] = [["group_by", *cols, "mql_to_sql", "acceptance_rate", "lead_to_opportunity",
                                        "flags"]]
             for r in [*rows, report.total.as_dict()]:
-                table.append([report.group_by, *(r[c] for c in cols), _pct(r["mql_to_sql"]),
-                              _pct(r["acceptance_rate"]), _pct(r["lead_to_opportunity"]), " ".join(r["flags"])])
+                table.append([report.group_by, *(r[c] for c in cols), rate(r["mql_to_sql"]),
+                              rate(r["acceptance_rate"]), rate(r["lead_to_opportunity"]), " ".join(r["flags"])])
             return self._csv_response(table, "funnel")
         return Response(s.ReportFunnelOut({"from": p["from"], "to": p["to"], "group_by": report.group_by, "rows": rows,
                                      "total": report.total.as_dict()}).data)
 
-    @extend_schema(parameters=_period_params("group_by", sla.GROUPS, "policy"), responses=_responses(s.ReportSlaOut))
+    @extend_schema(parameters=period_params("group_by", sla.GROUPS, "policy"), responses=responses(s.ReportSlaOut))
     @action(detail=False, methods=["get"], url_path="sla")
     def sla(self, request: Request, format: str | None = None) -> Response:
         """SLA compliance (met / (met + breached) of clocks due in the period) per policy, accountable team or
@@ -116,7 +61,7 @@ class ReportViewSet(QualityReportsMixin, viewsets.GenericViewSet):
                                        "speed_to_lead_median_s", "speed_to_lead_p90_s", "response_time_median_s",
                                        "response_time_p90_s"]]
             for c in [*report.rows, report.total]:
-                table.append(["compliance", c.key, c.label, c.side or "", c.met, c.breached, _pct(c.compliance),
+                table.append(["compliance", c.key, c.label, c.side or "", c.met, c.breached, rate(c.compliance),
                               c.below_target, "", "", "", "", "", "", ""])
             for v in [*report.speed, report.speed_total]:
                 table.append(["speed", v.key, v.label, "", "", "", "", "", v.mqls, v.contacted, v.never_contacted,
@@ -131,7 +76,7 @@ class ReportViewSet(QualityReportsMixin, viewsets.GenericViewSet):
     @extend_schema(
         parameters=[OpenApiParameter("week", OpenApiTypes.STR, pattern=r"^\d{4}-W\d{2}$",
                                      description="ISO week, e.g. 2026-W47 (default: this week).")],
-        responses=_responses(s.ReportWeeklyPipelineOut),
+        responses=responses(s.ReportWeeklyPipelineOut),
     )
     @action(detail=False, methods=["get"], url_path="weekly-pipeline")
     def weekly_pipeline(self, request: Request, format: str | None = None) -> Response:
@@ -155,8 +100,8 @@ class ReportViewSet(QualityReportsMixin, viewsets.GenericViewSet):
             "coverage": report.coverage, "aging": report.aging, "rejection_reasons": report.rejection_reasons,
             "open_escalations": report.open_escalations}).data)
 
-    @extend_schema(parameters=_period_params("model", attribution.MODELS, "first_touch"),
-                   responses=_responses(s.ReportAttributionOut))
+    @extend_schema(parameters=period_params("model", attribution.MODELS, "first_touch"),
+                   responses=responses(s.ReportAttributionOut))
     @action(detail=False, methods=["get"], url_path="attribution")
     def attribution(self, request: Request, format: str | None = None) -> Response:
         """Revenue closed won in the period and pipeline created in it per campaign and channel under the

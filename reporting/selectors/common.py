@@ -1,4 +1,4 @@
-"""Shared pieces of the report selectors: periods, ratios and PostgreSQL's ``percentile_cont``."""
+"""Shared pieces of the report selectors: periods, ratios, the funnel counts and PostgreSQL's ``percentile_cont``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Aggregate, Expression, FloatField, Func
+from django.db.models import Aggregate, Count, Expression, FloatField, Func, Q
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,16 @@ class Period:
 def ratio(numerator: float, denominator: float) -> float | None:
     """``numerator / denominator`` rounded to 4 places; None (not 0) when there is nothing to divide by."""
     return round(numerator / denominator, 4) if denominator else None
+
+
+def funnel_counts() -> dict[str, Count]:
+    """The six funnel counts of MQL entries that carry the booleans ``accepted``, ``rejected``, ``reached_sql``,
+    ``reached_opportunity`` and ``reached_customer``: the live cohort (``funnel.cohort``) and the rollup's
+    ``MqlEntryFact`` rows, so both answer with the same numbers. For ``.annotate(**funnel_counts())``."""
+    return {"mqls": Count("id"), "accepted": Count("id", filter=Q(accepted=True)),
+            "rejected": Count("id", filter=Q(rejected=True)), "sqls": Count("id", filter=Q(reached_sql=True)),
+            "opportunities": Count("id", filter=Q(reached_opportunity=True)),
+            "customers": Count("id", filter=Q(reached_customer=True))}
 
 
 class PercentileCont(Aggregate):

@@ -13,13 +13,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Coalesce, NullIf
 
 from leadops.models import Team
 from lifecycle.models import Campaign, Channel, StageTransition
 from lifecycle.state_machine import Stage
-from reporting.selectors.common import Period, ratio
+from reporting.selectors.common import Period, funnel_counts, ratio
 from sla.models import SlaSettings
 from sla.selectors.metrics import sla_settings
 
@@ -134,17 +134,12 @@ def funnel_report(*, period: Period, group_by: str) -> FunnelReport:
     """Cohort counts and rates per group, plus the total: two queries (one aggregate, one for labels)."""
     if group_by not in GROUPS:
         raise ValueError(f"unknown group_by {group_by!r}")
-    counted = (cohort(period).annotate(key=group_key(group_by)).values("key")
-               .annotate(mqls=Count("id"), accepted=Count("id", filter=Q(accepted=True)),
-                         rejected=Count("id", filter=Q(rejected=True)),
-                         sqls=Count("id", filter=Q(reached_sql=True)),
-                         opportunities=Count("id", filter=Q(reached_opportunity=True)),
-                         customers=Count("id", filter=Q(reached_customer=True)))
+    counted = (cohort(period).annotate(key=group_key(group_by)).values("key").annotate(**funnel_counts())
                .order_by("key"))
     from reporting.selectors import rollups  # the rollup, when fresh, answers with the same numbers
 
-    data = (list(counted) if rollups.usable() is None
-            else rollups.funnel_groups(period.starts_at, period.ends_at, group_by))
+    data: list[Any] = (list(counted) if rollups.usable() is None
+                       else rollups.funnel_groups(period.starts_at, period.ends_at, group_by))
     if group_by == "score_band":
         order = [band[0] for band in SCORE_BANDS]
         data.sort(key=lambda r: order.index(r["key"]))

@@ -38,7 +38,7 @@ from reporting.models import (
     MqlEntryFact,
     RollupState,
 )
-from reporting.selectors.common import EpochSeconds, Period
+from reporting.selectors.common import EpochSeconds, Period, funnel_counts
 
 MAX_AGE = dt.timedelta(minutes=5)
 _disabled: contextvars.ContextVar[bool] = contextvars.ContextVar("reporting_rollups_disabled", default=False)
@@ -95,12 +95,7 @@ def funnel_groups(starts_at: dt.datetime, ends_at: dt.datetime, group_by: str) -
     key = {"channel": F("source"), "score_band": F("score_band"),
            "campaign": Coalesce(Cast("campaign_id", CharField()), Value("unknown")),
            "team": Coalesce(Cast("team_id", CharField()), Value("unknown"))}[group_by]
-    return list(cohort(starts_at, ends_at).annotate(key=key).values("key")
-                .annotate(mqls=Count("id"), accepted=Count("id", filter=Q(accepted=True)),
-                          rejected=Count("id", filter=Q(rejected=True)),
-                          sqls=Count("id", filter=Q(reached_sql=True)),
-                          opportunities=Count("id", filter=Q(reached_opportunity=True)),
-                          customers=Count("id", filter=Q(reached_customer=True)))
+    return list(cohort(starts_at, ends_at).annotate(key=key).values("key").annotate(**funnel_counts())
                 .order_by("key"))
 
 

@@ -23,7 +23,8 @@ def funnel_page(request: HttpRequest) -> HttpResponse:
     p, error = read_params(request, FunnelIn)
     if error:
         return render(request, "reporting/funnel.html", {"error": error, "p": request.GET, "choice": "group_by",
-                                                         "choices": funnel.GROUPS}, status=422)
+                                                         "choices": funnel.GROUPS, "group_labels": GROUP_LABELS},
+                      status=422)
     report = funnel.funnel_report(period=period_of(p), group_by=p["group_by"])
     conf = sla_settings()
 

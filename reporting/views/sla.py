@@ -23,7 +23,7 @@ def sla_page(request: HttpRequest) -> HttpResponse:
     p, error = read_params(request, SlaIn)
     if error:
         return render(request, "reporting/sla.html", {"error": error, "p": request.GET, "choice": "group_by",
-                                                      "choices": sla.GROUPS}, status=422)
+                                                      "choices": sla.GROUPS, "group_labels": GROUP_LABELS}, status=422)
     report = sla.sla_report(period=period_of(p), group_by=p["group_by"])
     g = p["group_by"]
 

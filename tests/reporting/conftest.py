@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from leadops import services
 from lifecycle.models import (
     Campaign,
     DispositionReason,
@@ -89,3 +90,17 @@ class History:
 def history(db) -> History:
     ensure_defaults()
     return History()
+
+
+@pytest.fixture
+def page_errors(page) -> list[str]:
+    """``page`` signed in through the login form as a leadership user ("vp"); the list collects the page's
+    uncaught JavaScript errors (a test asserts it stays empty)."""
+    services.user_create(username="vp", role="leadership", password="a-long-pass-phrase-9")
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("vp")
+    page.get_by_label("Password").fill("a-long-pass-phrase-9")
+    page.get_by_role("button", name="Sign in").click()
+    return errors

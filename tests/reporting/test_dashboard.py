@@ -64,18 +64,10 @@ def test_signed_out_people_are_sent_to_log_in(client):
 
 
 @pytest.mark.browser
-def test_in_a_browser_the_charts_draw_from_the_vendored_chart_js(page, live_server, org, week):
+def test_in_a_browser_the_charts_draw_from_the_vendored_chart_js(page, page_errors, live_server, org, week):
     from playwright.sync_api import expect
 
-    from leadops import services
-
-    services.user_create(username="vp", role="leadership", password="a-long-pass-phrase-9")
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill("vp")
-    page.get_by_label("Password").fill("a-long-pass-phrase-9")
-    page.get_by_role("button", name="Sign in").click()
+    errors = page_errors
     page.goto(f"{PAGE}?week=2026-W47")
     expect(page.get_by_label("ISO week")).to_have_value("2026-W47")
     assert page.evaluate("() => Object.keys(Chart.instances).length") == 3

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from leadops import services
 from tests.reporting.test_report_pages import PERIOD, month  # noqa: F401  (the fixture)
 
 SHOTS = Path(os.environ.get("LEADOPS_SCREENSHOTS", "/tmp/leadops-report-shots"))
@@ -27,14 +26,8 @@ CASES = [
 
 
 @pytest.mark.browser
-def test_each_report_page_draws_its_charts_and_figures(page, live_server, org, month):  # noqa: F811
-    services.user_create(username="vp", role="leadership", password="a-long-pass-phrase-9")
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill("vp")
-    page.get_by_label("Password").fill("a-long-pass-phrase-9")
-    page.get_by_role("button", name="Sign in").click()
+def test_each_report_page_draws_its_charts_and_figures(page, page_errors, live_server, org, month):  # noqa: F811
+    errors = page_errors
     SHOTS.mkdir(parents=True, exist_ok=True)
     from playwright.sync_api import expect
 

@@ -151,6 +151,14 @@ def test_bad_input_is_a_polite_422_page(client, org, url):
     assert response.status_code == 422 and 'role="alert"' in response.content.decode()
 
 
+@pytest.mark.parametrize("url", ["/dashboards/funnel/?group_by=owner", "/dashboards/sla/?from=2026-13-01"])
+def test_the_422_page_offers_the_group_by_choices_in_words(client, org, url):
+    client.force_login(org.mops)
+    page = client.get(url).content.decode()
+    assert ">Score band<" in page or ">Policy<" in page
+    assert ">score_band<" not in page and ">policy<" not in page
+
+
 def test_the_reports_menu_lists_every_page_for_everyone(client, org):
     client.force_login(org.rep_east)
     html = client.get("/dashboards/").content.decode()
