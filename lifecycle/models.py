@@ -164,16 +164,21 @@ class Lead(models.Model):
     first_campaign = models.ForeignKey(
         Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="first_touch_leads"
     )
+    # owner, team and latest_campaign: no index of their own; each leads a composite index of Meta.indexes
+    # (lead_owner_stage, lead_team_stage, lead_campaign_stage), which serves the foreign-key lookups too
     latest_campaign = models.ForeignKey(
-        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="latest_touch_leads"
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="latest_touch_leads",
+        db_index=False,
     )
 
     stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.SUBSCRIBER)
     status = models.CharField(max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEW)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="owned_leads"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="owned_leads",
+        db_index=False,
     )
-    team = models.ForeignKey("leadops.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
+    team = models.ForeignKey("leadops.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads",
+                             db_index=False)
     assigned_at = models.DateTimeField(null=True, blank=True)
 
     fit_score = models.IntegerField(default=0)
@@ -237,8 +242,7 @@ class Lead(models.Model):
             models.Index(fields=["team", "stage", "-score"], name="lead_team_stage"),
             models.Index(fields=["source", "stage"], name="lead_source_stage"),
             models.Index(fields=["latest_campaign", "stage", "-created_at", "-id"], name="lead_campaign_stage"),
-            models.Index(fields=["first_campaign"], name="lead_first_campaign"),
-            models.Index(fields=["account"], name="lead_account"),
+            # first_campaign and account: the foreign keys' own indexes (a second copy was dropped in 0007)
             models.Index(fields=["high_intent", "stage"], name="lead_high_intent",
                          condition=models.Q(high_intent=True)),
             GinIndex(
