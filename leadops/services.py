@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 
 from leadops import clock, events
 from leadops.errors import Conflict, NotFound, RuleViolation
 from leadops.models import RATE_PATTERN, ApiToken, Heartbeat, OutOfOffice, RepProfile, Scope, Team, User, hash_token
 from leadops.roles import Role
+
+M = TypeVar("M", bound=models.Model)
+
+
+def save_unique(obj: M, clash: models.QuerySet[M], duplicate: Callable[[int | None], Conflict]) -> M:
+    """Save ``obj`` unless ``clash`` (the rows holding its unique value) finds another row: then 409
+    ``duplicate(that row's id)``. A twin written concurrently is caught by the unique constraint and gets
+    ``duplicate(None)``."""
+    other = clash.exclude(pk=obj.pk).values_list("pk", flat=True).first()
+    if other is not None:
+        raise duplicate(other)
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError as exc:
+        raise duplicate(None) from exc
+    return obj
+
 
 REP_ROLES = {Role.SALES_REP}
 

@@ -13,9 +13,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from leadops.errors import Conflict, NotFound, RuleViolation
+from leadops.services import save_unique
 from lifecycle import selectors
 from lifecycle.models import DEFAULT_LEAD_TYPE, LeadTypeOption
 
@@ -63,16 +64,9 @@ def check_option(option: LeadTypeOption) -> None:
 
 
 def _save_option(option: LeadTypeOption) -> LeadTypeOption:
-    if LeadTypeOption.objects.filter(code=option.code).exclude(pk=option.pk).exists():
-        raise Conflict(f"The lead type {option.code} already exists.", code="duplicate",
-                       details={"fields": {"code": "Already used by another lead type."}})
-    try:
-        with transaction.atomic():
-            option.save()
-    except IntegrityError as exc:  # created concurrently
-        raise Conflict(f"The lead type {option.code} already exists.", code="duplicate",
-                       details={"fields": {"code": "Already used by another lead type."}}) from exc
-    return option
+    return save_unique(option, LeadTypeOption.objects.filter(code=option.code), lambda _: Conflict(
+        f"The lead type {option.code} already exists.", code="duplicate",
+        details={"fields": {"code": "Already used by another lead type."}}))
 
 
 @transaction.atomic

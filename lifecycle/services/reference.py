@@ -12,12 +12,13 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from leadops import clock
 from leadops.errors import Conflict, NotFound, RuleViolation
 from leadops.models import Team, User
 from leadops.roles import Role
+from leadops.services import save_unique
 from lifecycle.models import Account, Campaign, RevenueTarget
 from lifecycle.services.leads import normalise_domain
 
@@ -50,17 +51,9 @@ def _check_campaign(campaign: Campaign) -> None:
 
 
 def _save_campaign(campaign: Campaign) -> Campaign:
-    clash = Campaign.objects.filter(name__iexact=campaign.name).exclude(pk=campaign.pk).values_list("pk", flat=True)
-    if clash.first() is not None:
-        raise Conflict(f"A campaign named {campaign.name!r} already exists.", code="duplicate",
-                       details={"fields": {"name": "Already used by another campaign."}})
-    try:
-        with transaction.atomic():
-            campaign.save()
-    except IntegrityError as exc:  # created concurrently
-        raise Conflict(f"A campaign named {campaign.name!r} already exists.", code="duplicate",
-                       details={"fields": {"name": "Already used by another campaign."}}) from exc
-    return campaign
+    return save_unique(campaign, Campaign.objects.filter(name__iexact=campaign.name), lambda _: Conflict(
+        f"A campaign named {campaign.name!r} already exists.", code="duplicate",
+        details={"fields": {"name": "Already used by another campaign."}}))
 
 
 @transaction.atomic
@@ -103,17 +96,10 @@ def _check_account(account: Account) -> None:
 
 
 def _save_account(account: Account) -> Account:
-    clash = Account.objects.filter(domain=account.domain).exclude(pk=account.pk).values_list("pk", flat=True).first()
-    if clash is not None:
-        raise Conflict(f"An account with the domain {account.domain} already exists.", code="duplicate",
-                       details={"fields": {"domain": "Already used by another account."}, "account": clash})
-    try:
-        with transaction.atomic():
-            account.save()
-    except IntegrityError as exc:
-        raise Conflict(f"An account with the domain {account.domain} already exists.", code="duplicate",
-                       details={"fields": {"domain": "Already used by another account."}}) from exc
-    return account
+    return save_unique(account, Account.objects.filter(domain=account.domain), lambda other: Conflict(
+        f"An account with the domain {account.domain} already exists.", code="duplicate",
+        details={"fields": {"domain": "Already used by another account."},
+                 **({"account": other} if other is not None else {})}))
 
 
 @transaction.atomic
@@ -162,17 +148,10 @@ def _check_target(target: RevenueTarget) -> None:
 
 
 def _save_target(target: RevenueTarget) -> RevenueTarget:
-    clash = RevenueTarget.objects.filter(team=target.team, period_start=target.period_start).exclude(pk=target.pk)
-    if clash.exists():
-        raise Conflict("There is already a target for that team and quarter.", code="duplicate",
-                       details={"fields": {"period_start": "This team already has a target for the quarter."}})
-    try:
-        with transaction.atomic():
-            target.save()
-    except IntegrityError as exc:
-        raise Conflict("There is already a target for that team and quarter.", code="duplicate",
-                       details={"fields": {"period_start": "This team already has a target for the quarter."}}) from exc
-    return target
+    clash = RevenueTarget.objects.filter(team=target.team, period_start=target.period_start)
+    return save_unique(target, clash, lambda _: Conflict(
+        "There is already a target for that team and quarter.", code="duplicate",
+        details={"fields": {"period_start": "This team already has a target for the quarter."}}))
 
 
 @transaction.atomic
